@@ -1,0 +1,30 @@
+import type { ConnectionContext } from '../src/events/connection-context.js';
+import type { EventBuilder } from '../src/events/event-builder.js';
+import type { SensorEvent } from '../src/events/sensor-event.js';
+import type { AnomalyName } from '../src/smtp/anomaly-name.js';
+import type { SmtpRecordSink } from '../src/smtp/smtp-record-sink.js';
+import { SmtpSession } from '../src/smtp/smtp-session.js';
+import type { SmtpStats } from '../src/smtp/smtp-stats.js';
+
+/** One connection's SMTP session, turning what it finds into events for that connection. */
+export class FlowRecorder implements SmtpRecordSink {
+  readonly session: SmtpSession;
+
+  constructor(
+    readonly connection: ConnectionContext,
+    private readonly builder: EventBuilder,
+    private readonly emit: (event: SensorEvent) => void,
+    stats: SmtpStats,
+    sawHandshake: boolean,
+  ) {
+    this.session = new SmtpSession(this, stats, { sawHandshake });
+  }
+
+  command(kind: number, verb: string, argument: string, time: number): void {
+    this.emit(this.builder.command(this.connection, kind, verb, argument, time));
+  }
+
+  anomaly(name: AnomalyName, detail: string, time: number): void {
+    this.emit(this.builder.anomaly(this.connection, name, detail, time));
+  }
+}

@@ -1,0 +1,62 @@
+import { readFileSync } from 'node:fs';
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { CaptureError } from '../src/capture/capture-error.js';
+import { createLogger } from './logger.js';
+import { DEFAULT_PORTS, parsePortList } from './port-list.js';
+import { runReplay } from './replay-command.js';
+import { UsageError } from './usage-error.js';
+
+const EXIT_USAGE = 2;
+const PACKAGE_JSON = new URL('../../package.json', import.meta.url);
+
+function packageVersion(): string {
+  return (JSON.parse(readFileSync(PACKAGE_JSON, 'utf8')) as { version: string }).version;
+}
+
+async function main(argv: string[]): Promise<number> {
+  let exitCode = 0;
+  await yargs(argv)
+    .scriptName('smtp-sensor')
+    .usage('$0 <command> [options]\n\nReports every SMTP command a host sends, with the '
+      + 'process that sent it.')
+    .command('replay <files..>', 'Read pcap/pcapng files and print their events as JSON lines',
+      (y) => y
+        .positional('files', { type: 'string', array: true, demandOption: true,
+          describe: 'capture files (pcap, pcapng, optionally gzip-compressed), read in order' })
+        .option('ports', { type: 'string', default: DEFAULT_PORTS.join(','),
+          describe: 'TCP ports that carry SMTP, comma-separated' })
+        .option('log-level', { type: 'string', default: 'info',
+          choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
+          describe: 'level of the agent\'s own logs on standard error' }),
+      async (args) => {
+        const log = createLogger(args['log-level']);
+        exitCode = await runReplay({ files: args.files, ports: parsePortList(args.ports) }, log);
+      })
+    .demandCommand(1, 'Name a command: replay')
+    .strict()
+    .version(packageVersion())
+    .help()
+    .alias('h', 'help')
+    .wrap(Math.min(100, process.stdout.columns || 100))
+    .fail((message, error) => {
+      throw error ?? new UsageError(message);
+    })
+    .parseAsync();
+  return exitCode;
+}
+
+main(hideBin(process.argv)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    if (error instanceof UsageError || error instanceof CaptureError) {
+      process.stderr.write(`smtp-sensor: ${error.message}\n`);
+      process.exitCode = EXIT_USAGE;
+      return;
+    }
+    process.stderr.write(`smtp-sensor: internal error: ${String(error)}\n`);
+    process.exitCode = 1;
+  },
+);

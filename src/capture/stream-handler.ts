@@ -1,0 +1,25 @@
+import type { TcpFlow } from './tcp-flow.js';
+
+export type FlowCloseReason = 'fin' | 'rst' | 'idle' | 'evicted' | 'reused' | 'end_of_capture';
+
+/**
+ * What the reassembler tells its consumer, per flow, in this order: one onFlowOpen, then
+ * onData and onGap in stream order for each direction (directions interleave in capture
+ * order), then one onFlowClose. `time` is the capture time in milliseconds of the packet that
+ * caused the call.
+ */
+export interface StreamHandler<Session> {
+  /** Returns the consumer's state for the flow, kept in `flow.session`. */
+  onFlowOpen(flow: TcpFlow<Session>, time: number): Session;
+  /**
+   * Bytes buf[start, end) of one direction, each byte delivered once and in order. `buf` may
+   * be the capture library's buffer, overwritten after the call returns: copy what you keep.
+   */
+  onData(
+    flow: TcpFlow<Session>, fromClient: boolean, buf: Buffer, start: number, end: number,
+    time: number,
+  ): void;
+  /** `length` bytes of one direction are missing (lost or not captured). */
+  onGap(flow: TcpFlow<Session>, fromClient: boolean, length: number, time: number): void;
+  onFlowClose(flow: TcpFlow<Session>, reason: FlowCloseReason, time: number): void;
+}

@@ -1,0 +1,43 @@
+import { createHash } from 'node:crypto';
+import type { ProcessInfo } from '../proc/process-info.js';
+import type { HostIdentity } from './host-identity.js';
+
+/** What a connection contributes to each of its events, worked out once per connection. */
+export interface ConnectionEndpoints {
+  readonly ipVersion: 4 | 6;
+  readonly clientAddress: string;
+  readonly clientPort: number;
+  readonly serverAddress: string;
+  readonly serverPort: number;
+  /** Capture time in ms of the connection's first packet. */
+  readonly startTime: number;
+}
+
+/**
+ * Per-connection part of the events: session id, addresses, direction and process. Event ids
+ * are the session id and a counter, so replaying a capture twice gives the same ids and a
+ * downstream store can drop the copies.
+ */
+export class ConnectionContext {
+  readonly sessionId: string;
+  private eventCount = 0;
+
+  constructor(
+    readonly endpoints: ConnectionEndpoints,
+    /** 0: a local client sent the commands (outbound); 1: a remote client did (inbound). */
+    readonly direction: 0 | 1,
+    readonly process: ProcessInfo,
+    host: HostIdentity,
+  ) {
+    const e = endpoints;
+    this.sessionId = createHash('sha256')
+      .update(`${host.aid}|${e.clientAddress}|${e.clientPort}|${e.serverAddress}|`)
+      .update(`${e.serverPort}|${e.startTime}`)
+      .digest('hex').slice(0, 32);
+  }
+
+  nextEventId(): string {
+    this.eventCount++;
+    return `${this.sessionId}-${this.eventCount}`;
+  }
+}

@@ -1,0 +1,65 @@
+import type { AnomalyName } from '../smtp/anomaly-name.js';
+import type { ConnectionContext } from './connection-context.js';
+import type { HostIdentity } from './host-identity.js';
+import type { EventName, SensorEvent } from './sensor-event.js';
+
+/** Builds events in the schema's field order (docs/events.md). */
+export class EventBuilder {
+  constructor(private readonly host: HostIdentity) {}
+
+  command(
+    connection: ConnectionContext, kind: number, verb: string, argument: string, time: number,
+  ): SensorEvent {
+    const event = this.common('SmtpCommand', connection, time);
+    event.SmtpCommandKind = String(kind);
+    event.SmtpVerb = verb;
+    event.CommandArg1 = argument;
+    return this.withSocket(event, connection);
+  }
+
+  anomaly(
+    connection: ConnectionContext, name: AnomalyName, detail: string, time: number,
+  ): SensorEvent {
+    const event = this.common('SmtpAnomaly', connection, time);
+    event.AnomalyName = name;
+    event.AnomalyDetail = detail;
+    return this.withSocket(event, connection);
+  }
+
+  private common(name: EventName, connection: ConnectionContext, time: number): SensorEvent {
+    const process = connection.process;
+    return {
+      event_simpleName: name,
+      id: connection.nextEventId(),
+      timestamp: String(time),
+      ContextTimeStamp: secondsText(time),
+      aid: this.host.aid,
+      ComputerName: this.host.computerName,
+      event_platform: 'Lin',
+      ContextProcessId: process.processId,
+      ParentProcessId: process.parentProcessId,
+      UserId: process.userId,
+      UserName: process.userName,
+      ImageFileName: process.imageFileName,
+      CommandLine: process.commandLine,
+    };
+  }
+
+  private withSocket(event: SensorEvent, connection: ConnectionContext): SensorEvent {
+    const e = connection.endpoints;
+    const family = e.ipVersion === 4 ? 'IP4' : 'IP6';
+    event[`LocalAddress${family}`] = e.clientAddress;
+    event.LocalPort = String(e.clientPort);
+    event[`RemoteAddress${family}`] = e.serverAddress;
+    event.RemotePort = String(e.serverPort);
+    event.ConnectionDirection = String(connection.direction);
+    event.SmtpSessionId = connection.sessionId;
+    return event;
+  }
+}
+
+/** Milliseconds since the epoch as seconds with three decimals, without float rounding. */
+function secondsText(time: number): string {
+  const seconds = Math.floor(time / 1000);
+  return `${seconds}.${String(time - seconds * 1000).padStart(3, '0')}`;
+}

@@ -1,0 +1,57 @@
+const LF = 0x0a;
+const NOT_A_CODE = -1;
+
+/**
+ * Reads server replies (RFC 5321 section 4.2): lines `NNN-text` continue a reply, `NNN text`
+ * or a bare `NNN` ends it. Only the code and the separator are looked at, so nothing is
+ * copied: a reply line split across deliveries needs just the few counters kept here.
+ */
+export class ReplyReader {
+  /** Code of the last reply completed by `push`. */
+  code = 0;
+  private lineLength = 0;
+  private lineCode = 0;
+  private separator = 0;
+
+  /**
+   * Reads from buf[pos, end): the index after the last line of a complete reply, or -1 when
+   * every byte was taken without completing one.
+   */
+  push(buf: Uint8Array, pos: number, end: number): number {
+    for (let i = pos; i < end; i++) {
+      const b = buf[i];
+      if (b === LF) {
+        const code = this.finalCode();
+        this.lineLength = 0;
+        this.lineCode = 0;
+        if (code !== NOT_A_CODE) {
+          this.code = code;
+          return i + 1;
+        }
+        continue;
+      }
+      if (this.lineLength < 3) {
+        this.lineCode = b >= 0x30 && b <= 0x39 && this.lineCode >= 0
+          ? this.lineCode * 10 + b - 0x30 : NOT_A_CODE;
+      } else if (this.lineLength === 3) {
+        this.separator = b;
+      }
+      this.lineLength++;
+    }
+    return -1;
+  }
+
+  /** Forgets an unfinished reply line (a gap cut it). */
+  reset(): void {
+    this.lineLength = 0;
+    this.lineCode = 0;
+  }
+
+  private finalCode(): number {
+    if (this.lineCode < 100 || this.lineLength < 3) return NOT_A_CODE;
+    if (this.lineLength === 3) return this.lineCode;
+    const separator = this.separator;
+    if (separator === 0x20 || separator === 0x0d || separator === 0x09) return this.lineCode;
+    return NOT_A_CODE;
+  }
+}

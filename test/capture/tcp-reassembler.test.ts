@@ -1,0 +1,249 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { CaptureStats } from '../../src/capture/capture-stats.js';
+import { DecodedSegment, TcpFlag } from '../../src/capture/decoded-segment.js';
+import {
+  DEFAULT_REASSEMBLY_LIMITS, type ReassemblyLimits,
+} from '../../src/capture/reassembly-limits.js';
+import type { StreamHandler } from '../../src/capture/stream-handler.js';
+import type { TcpFlow } from '../../src/capture/tcp-flow.js';
+import { TcpReassembler } from '../../src/capture/tcp-reassembler.js';
+
+const CLIENT_IP = 0x0a000001;
+const SERVER_IP = 0x0a000002;
+const { SYN, ACK, FIN, RST } = TcpFlag;
+
+interface SegmentSpec {
+  from: 'c' | 's';
+  seq: number;
+  ack?: number;
+  flags?: number;
+  data?: string;
+  /** Bytes the IP header announced beyond `data` that the capture did not keep. */
+  missing?: number;
+  clientPort?: number;
+  time?: number;
+}
+
+/** Flow events as text: `open N`, `c:bytes`, `s:bytes`, `gap c N`, `close reason`. */
+class Transcript implements StreamHandler<number> {
+  readonly lines: string[] = [];
+  private flows = 0;
+
+  onFlowOpen(flow: TcpFlow<number>): number {
+    this.lines.push(`open ${flow.clientAddress}:${flow.clientPort}`);
+    return ++this.flows;
+  }
+
+  onData(_f: TcpFlow<number>, fromClient: boolean, buf: Buffer, start: number, end: number) {
+    this.lines.push(`${fromClient ? 'c' : 's'}:${buf.toString('latin1', start, end)}`);
+  }
+
+  onGap(_f: TcpFlow<number>, fromClient: boolean, length: number): void {
+    this.lines.push(`gap ${fromClient ? 'c' : 's'} ${length}`);
+  }
+
+  onFlowClose(_f: TcpFlow<number>, reason: string): void {
+    this.lines.push(`close ${reason}`);
+  }
+}
+
+function run(specs: SegmentSpec[], limits: Partial<ReassemblyLimits> = {}) {
+  const ports = new Uint8Array(65536);
+  ports[25] = 1;
+  const stats = new CaptureStats();
+  const transcript = new Transcript();
+  const reassembler = new TcpReassembler(transcript, ports,
+    { ...DEFAULT_REASSEMBLY_LIMITS, ...limits }, stats);
+  let time = 1_000_000;
+  const segment = new DecodedSegment();
+  for (const spec of specs) {
+    time = spec.time ?? time + 1;
+    fill(segment, spec);
+    reassembler.process(segment, time);
+    // The capture library reuses its buffer: anything kept must have been copied.
+    segment.buf.fill(0x58);
+  }
+  reassembler.finish(time);
+  return { lines: transcript.lines, stats };
+}
+
+function fill(segment: DecodedSegment, spec: SegmentSpec): void {
+  const payload = Buffer.from(spec.data ?? '', 'latin1');
+  const fromClient = spec.from === 'c';
+  const clientPort = spec.clientPort ?? 40000;
+  segment.buf = Buffer.concat([Buffer.alloc(54), payload, Buffer.alloc(16, 0x5a)]);
+  segment.ipVersion = 4;
+  segment.sourceIp4 = fromClient ? CLIENT_IP : SERVER_IP;
+  segment.destinationIp4 = fromClient ? SERVER_IP : CLIENT_IP;
+  segment.sourcePort = fromClient ? clientPort : 25;
+  segment.destinationPort = fromClient ? 25 : clientPort;
+  segment.sequence = spec.seq >>> 0;
+  segment.acknowledgement = (spec.ack ?? 0) >>> 0;
+  segment.flags = spec.flags ?? ACK;
+  segment.payloadStart = 54;
+  segment.payloadEnd = 54 + payload.length;
+  segment.missingPayloadLength = spec.missing ?? 0;
+}
+
+/** Handshake with client ISN `c` and server ISN `s`: data starts at c+1 and s+1. */
+function handshake(c: number, s: number): SegmentSpec[] {
+  return [
+    { from: 'c', seq: c, flags: SYN },
+    { from: 's', seq: s, ack: c + 1, flags: SYN | ACK },
+    { from: 'c', seq: c + 1, ack: s + 1 },
+  ];
+}
+
+const OPEN = 'open 10.0.0.1:40000';
+
+interface Case {
+  name: string;
+  segments: SegmentSpec[];
+  expected: string[];
+  limits?: Partial<ReassemblyLimits>;
+}
+
+const cases: Case[] = [
+  {
+    name: 'in-order data both ways, then FIN from both sides',
+    segments: [...handshake(100, 500), { from: 's', seq: 501, data: '220 hi\r\n' },
+      { from: 'c', seq: 101, data: 'QUIT\r\n' }, { from: 'c', seq: 107, flags: FIN | ACK },
+      { from: 's', seq: 509, flags: FIN | ACK }],
+    expected: [OPEN, 's:220 hi\r\n', 'c:QUIT\r\n', 'close fin'],
+  },
+  {
+    name: 'out-of-order segments wait for the hole and come out in order',
+    segments: [...handshake(100, 500), { from: 'c', seq: 104, data: 'def' },
+      { from: 'c', seq: 107, data: 'ghi' }, { from: 'c', seq: 101, data: 'abc' }],
+    expected: [OPEN, 'c:abc', 'c:def', 'c:ghi', 'close end_of_capture'],
+  },
+  {
+    name: 'a retransmission is not delivered twice',
+    segments: [...handshake(100, 500), { from: 'c', seq: 101, data: 'abc' },
+      { from: 'c', seq: 101, data: 'abc' }, { from: 'c', seq: 104, data: 'def' }],
+    expected: [OPEN, 'c:abc', 'c:def', 'close end_of_capture'],
+  },
+  {
+    name: 'an overlapping retransmission delivers only its new bytes, the first copy wins',
+    segments: [...handshake(100, 500), { from: 'c', seq: 101, data: 'abc' },
+      { from: 'c', seq: 102, data: 'XYde' }],
+    expected: [OPEN, 'c:abc', 'c:de', 'close end_of_capture'],
+  },
+  {
+    name: 'buffered duplicates of a future segment are kept once',
+    segments: [...handshake(100, 500), { from: 'c', seq: 104, data: 'def' },
+      { from: 'c', seq: 104, data: 'def' }, { from: 'c', seq: 101, data: 'abc' }],
+    expected: [OPEN, 'c:abc', 'c:def', 'close end_of_capture'],
+  },
+  {
+    name: 'sequence numbers wrap around 2^32',
+    segments: [...handshake(0xfffffffb, 500), { from: 'c', seq: 0xfffffffc, data: 'abcd' },
+      { from: 'c', seq: 4, data: 'ijk' }, { from: 'c', seq: 0, data: 'efgh' }],
+    expected: [OPEN, 'c:abcd', 'c:efgh', 'c:ijk', 'close end_of_capture'],
+  },
+  {
+    name: 'a SYN carrying data delivers it after the SYN',
+    segments: [{ from: 'c', seq: 100, flags: SYN, data: 'EHLO' },
+      { from: 'c', seq: 105, data: ' x\r\n' }],
+    expected: [OPEN, 'c:EHLO', 'c: x\r\n', 'close end_of_capture'],
+  },
+  {
+    name: 'RST without FIN closes the flow; its late packets are ignored',
+    segments: [...handshake(100, 500), { from: 'c', seq: 101, data: 'abc' },
+      { from: 's', seq: 501, flags: RST }, { from: 'c', seq: 104, data: 'late' }],
+    expected: [OPEN, 'c:abc', 'close rst'],
+  },
+  {
+    name: 'a new SYN with a new ISN on a closed 4-tuple is a new connection',
+    segments: [...handshake(100, 500), { from: 'c', seq: 101, data: 'one' },
+      { from: 'c', seq: 104, flags: FIN | ACK }, { from: 's', seq: 501, flags: FIN | ACK },
+      ...handshake(9000, 7000), { from: 'c', seq: 9001, data: 'two' }],
+    expected: [OPEN, 'c:one', 'close fin', OPEN, 'c:two', 'close end_of_capture'],
+  },
+  {
+    name: 'a new SYN on an open 4-tuple with another ISN ends the old connection',
+    segments: [...handshake(100, 500), { from: 'c', seq: 101, data: 'one' },
+      ...handshake(9000, 7000), { from: 'c', seq: 9001, data: 'two' }],
+    expected: [OPEN, 'c:one', 'close reused', OPEN, 'c:two', 'close end_of_capture'],
+  },
+  {
+    name: 'a retransmitted SYN is the same connection',
+    segments: [{ from: 'c', seq: 100, flags: SYN }, ...handshake(100, 500),
+      { from: 'c', seq: 101, data: 'one' }],
+    expected: [OPEN, 'c:one', 'close end_of_capture'],
+  },
+  {
+    name: 'midstream: no SYN, the client is the side not on an SMTP port',
+    segments: [{ from: 's', seq: 7000, data: '250 ok\r\n' }, { from: 'c', seq: 300,
+      data: 'QUIT\r\n' }],
+    expected: [OPEN, 's:250 ok\r\n', 'c:QUIT\r\n', 'close end_of_capture'],
+  },
+  {
+    name: 'a hole the peer acknowledged is a gap at once',
+    segments: [...handshake(100, 500), { from: 'c', seq: 101, data: 'abc' },
+      { from: 'c', seq: 110, data: 'xyz' }, { from: 's', seq: 501, ack: 113 },
+      { from: 'c', seq: 113, data: 'end' }],
+    expected: [OPEN, 'c:abc', 'gap c 6', 'c:xyz', 'c:end', 'close end_of_capture'],
+  },
+  {
+    name: 'a hole not yet acknowledged waits, and is a gap at the end of capture',
+    segments: [...handshake(100, 500), { from: 'c', seq: 101, data: 'abc' },
+      { from: 'c', seq: 110, data: 'xyz' }, { from: 's', seq: 501, ack: 104 }],
+    expected: [OPEN, 'c:abc', 'gap c 6', 'c:xyz', 'close end_of_capture'],
+  },
+  {
+    name: 'the out-of-order buffer limit stops the wait and reports the gap',
+    limits: { maxBufferedBytesPerStream: 8 },
+    segments: [...handshake(100, 500), { from: 'c', seq: 105, data: 'efgh' },
+      { from: 'c', seq: 109, data: 'ijkl' }, { from: 'c', seq: 113, data: 'mnop' }],
+    expected: [OPEN, 'gap c 4', 'c:efgh', 'c:ijkl', 'c:mnop', 'close end_of_capture'],
+  },
+  {
+    name: 'a segment cut by the snap length is its captured bytes and a gap',
+    segments: [...handshake(100, 500), { from: 'c', seq: 101, data: 'abc', missing: 5 },
+      { from: 'c', seq: 109, data: 'next' }],
+    expected: [OPEN, 'c:abc', 'gap c 5', 'c:next', 'close end_of_capture'],
+  },
+  {
+    name: 'zero-window probes and keep-alives deliver nothing new',
+    segments: [...handshake(100, 500), { from: 'c', seq: 101, data: 'abc' },
+      { from: 'c', seq: 103, data: 'c' }, { from: 'c', seq: 103 },
+      { from: 'c', seq: 104, data: 'd' }],
+    expected: [OPEN, 'c:abc', 'c:d', 'close end_of_capture'],
+  },
+  {
+    name: 'an idle flow expires by capture time',
+    segments: [...handshake(100, 500), { from: 'c', seq: 101, data: 'abc' },
+      { from: 'c', seq: 1, data: 'x', clientPort: 41000, time: 5_000_000 }],
+    expected: [OPEN, 'c:abc', 'close idle', 'open 10.0.0.1:41000', 'c:x',
+      'close end_of_capture'],
+  },
+  {
+    name: 'a full flow table evicts the oldest flow',
+    limits: { maxFlows: 1 },
+    segments: [{ from: 'c', seq: 1, data: 'a', clientPort: 40001 },
+      { from: 'c', seq: 1, data: 'b', clientPort: 40002 }],
+    expected: ['open 10.0.0.1:40001', 'c:a', 'close evicted', 'open 10.0.0.1:40002', 'c:b',
+      'close end_of_capture'],
+  },
+];
+
+describe('TcpReassembler', () => {
+  for (const c of cases) {
+    test(c.name, () => {
+      assert.deepEqual(run(c.segments, c.limits).lines, c.expected);
+    });
+  }
+
+  test('limits and losses are counted', () => {
+    const { stats } = run(cases.find((c) => c.name.startsWith('the out-of-order'))!.segments,
+      { maxBufferedBytesPerStream: 8 });
+    assert.equal(stats.reassembly_buffer_overflows, 1);
+    assert.equal(stats.gaps, 1);
+    assert.equal(stats.gap_bytes, 4);
+    const evicted = run(cases.find((c) => c.name.startsWith('a full flow'))!.segments,
+      { maxFlows: 1 });
+    assert.equal(evicted.stats.flows_evicted, 1);
+  });
+});

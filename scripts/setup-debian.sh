@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Sets up a Debian 12 machine (as root, Node.js 20+ already installed) to build, run and test
+# smtp-sensor: the Debian packages it and its tests use, then the npm dependencies (node_pcap
+# is compiled against libpcap here), then the TypeScript build. Safe to run again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# libpcap-dev: node_pcap's native addon. The rest are what the tests run: tshark is the
+# second opinion in conformance tests and benchmarks, tcpdump records captures, aiosmtpd,
+# swaks and msmtp are the real server and clients of the recorded fixtures.
+packages=(libpcap-dev tshark tcpdump python3-aiosmtpd swaks msmtp)
+missing=()
+for package in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' \
+    || missing+=("$package")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  # tshark asks whether non-root users may capture; the answer does not matter to root.
+  echo 'wireshark-common wireshark-common/install-setuid boolean false' | debconf-set-selections
+  apt-get update -qq
+  apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+npm ci --no-audit --no-fund
+npm run build

@@ -1,0 +1,85 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const SENSOR = join(ROOT, 'agent', 'smtp-sensor');
+const scratch = mkdtempSync(join(tmpdir(), 'smtp-sensor-cli-'));
+
+function sensor(...args: string[]) {
+  const result = spawnSync(SENSOR, args, { encoding: 'utf8', cwd: ROOT });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** A classic pcap global header (little-endian, version 2.4) with the given link type. */
+function pcapHeader(linkType: number): Buffer {
+  const header = Buffer.alloc(24);
+  header.writeUInt32LE(0xa1b2c3d4, 0);
+  header.writeUInt16LE(2, 4);
+  header.writeUInt16LE(4, 6);
+  header.writeUInt32LE(65535, 16);
+  header.writeUInt32LE(linkType, 20);
+  return header;
+}
+
+describe('smtp-sensor command line', () => {
+  test('--version prints the package version', () => {
+    const { code, stdout } = sensor('--version');
+    assert.equal(code, 0);
+    assert.equal(stdout.trim(), '0.1.0');
+  });
+
+  test('--help names the commands', () => {
+    const { code, stdout } = sensor('--help');
+    assert.equal(code, 0);
+    assert.match(stdout, /replay <files\.\.>/);
+  });
+
+  test('replay --help lists its options', () => {
+    const { code, stdout } = sensor('replay', '--help');
+    assert.equal(code, 0);
+    assert.match(stdout, /--ports/);
+  });
+
+  const failures: [string, string[], RegExp][] = [
+    ['no command', [], /^smtp-sensor: Name a command/],
+    ['an unknown command', ['explode'], /^smtp-sensor: Unknown argument: explode/],
+    ['a missing capture file', ['replay', join(scratch, 'nope.pcap')],
+      /^smtp-sensor: .*nope\.pcap: no such file$/],
+    ['a folder instead of a file', ['replay', scratch], /not a regular file$/],
+    ['a file that is not a capture', ['replay', join(scratch, 'text.pcap')],
+      /text\.pcap is not a pcap or pcapng capture/],
+    ['an unsupported link type', ['replay', join(scratch, 'wifi.pcap')],
+      /wifi\.pcap: link type 105 is not supported \(supported: Ethernet/],
+    ['a bad port list', ['replay', '--ports', '25,x', join(scratch, 'wifi.pcap')],
+      /^smtp-sensor: --ports: 'x' is not a port number/],
+    ['a port out of range', ['replay', '--ports', '70000', join(scratch, 'wifi.pcap')],
+      /'70000' is not a port number \(1-65535\)/],
+    ['an unknown flag', ['replay', join(scratch, 'wifi.pcap'), '--frobnicate'],
+      /Unknown argument: frobnicate/],
+  ];
+  writeFileSync(join(scratch, 'text.pcap'), 'this is not a capture\n'.repeat(10));
+  writeFileSync(join(scratch, 'wifi.pcap'), pcapHeader(105));
+  for (const [name, args, message] of failures) {
+    test(`${name}: one clear line on stderr, exit code 2`, () => {
+      const { code, stdout, stderr } = sensor(...args);
+      assert.equal(code, 2);
+      assert.equal(stdout, '');
+      assert.equal(stderr.trimEnd().split('\n').length, 1, stderr);
+      assert.match(stderr.trimEnd(), message);
+    });
+  }
+
+  test('an empty capture gives no events and exit code 0', () => {
+    const empty = join(scratch, 'empty.pcap');
+    writeFileSync(empty, pcapHeader(1));
+    const { code, stdout, stderr } = sensor('replay', empty);
+    assert.equal(code, 0);
+    assert.equal(stdout, '');
+    assert.match(stderr, /"msg":"replay finished"/);
+  });
+});

@@ -3,10 +3,15 @@ import type { SensorEvent } from '../src/events/sensor-event.js';
 
 /** Lines are gathered up to this many characters per write: one system call per batch. */
 const BATCH_CHARACTERS = 64 * 1024;
+/** How long to wait before writing again to a full non-blocking pipe. */
+const FULL_PIPE_WAIT_MS = 1;
+const sleepCell = new Int32Array(new SharedArrayBuffer(4));
 
 /**
- * Writes events as JSON lines to a file descriptor, synchronously, in batches. When the
- * reader goes away (EPIPE, as with `| head`), writing stops and `closed` is set.
+ * Writes events as JSON lines to a file descriptor, synchronously, in batches: a slow reader
+ * slows the sensor down instead of events piling up in memory. A non-blocking pipe that is
+ * full (EAGAIN) is written again after a short sleep. When the reader goes away (EPIPE, as
+ * with `| head`), writing stops and `closed` is set.
  */
 export class EventWriter {
   written = 0;
@@ -27,11 +32,21 @@ export class EventWriter {
     const data = Buffer.from(this.batch);
     this.batch = '';
     let offset = 0;
+    while (offset < data.length && !this.closed) offset += this.writeSome(data, offset);
+  }
+
+  private writeSome(data: Buffer, offset: number): number {
     try {
-      while (offset < data.length) offset += writeSync(this.fd, data, offset);
+      return writeSync(this.fd, data, offset);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EPIPE') throw error;
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'EAGAIN') {
+        Atomics.wait(sleepCell, 0, 0, FULL_PIPE_WAIT_MS);
+        return 0;
+      }
+      if (code !== 'EPIPE') throw error;
       this.closed = true;
+      return 0;
     }
   }
 }

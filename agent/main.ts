@@ -1,9 +1,13 @@
 import { readFileSync } from 'node:fs';
+import { Writable } from 'node:stream';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { CaptureError } from '../src/capture/capture-error.js';
+import { compileQuery } from '../src/events/query/query-compiler.js';
+import { QueryError } from '../src/events/query/query-error.js';
 import { createLogger } from './logger.js';
 import { DEFAULT_PORTS, parsePortList } from './port-list.js';
+import { runQueryCommand } from './query-command.js';
 import { runReplay } from './replay-command.js';
 import { UsageError } from './usage-error.js';
 
@@ -26,14 +30,45 @@ async function main(argv: string[]): Promise<number> {
           describe: 'capture files (pcap, pcapng, optionally gzip-compressed), read in order' })
         .option('ports', { type: 'string', default: DEFAULT_PORTS.join(','),
           describe: 'TCP ports that carry SMTP, comma-separated' })
+        .option('where', { type: 'string',
+          describe: 'keep only the events that match this hunting expression' })
         .option('log-level', { type: 'string', default: 'info',
           choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
           describe: 'level of the agent\'s own logs on standard error' }),
       async (args) => {
+        const ports = parsePortList(args.ports);
+        const where = args.where === undefined ? undefined : compileQuery(args.where);
         const log = createLogger(args['log-level']);
-        exitCode = await runReplay({ files: args.files, ports: parsePortList(args.ports) }, log);
+        exitCode = await runReplay({ files: args.files, ports, where }, log);
       })
-    .demandCommand(1, 'Name a command: replay')
+    .command('query <expression> [files..]',
+      'Print the event lines (from files or standard input) that match a hunting expression',
+      (y) => y
+        .positional('expression', { type: 'string', demandOption: true,
+          describe: 'e.g. \'event_simpleName=SmtpCommand SmtpCommandKind=MAIL\'' })
+        .positional('files', { type: 'string', array: true, default: [] as string[],
+          describe: 'files of JSON event lines; standard input when none' })
+        .option('count', { type: 'boolean',
+          describe: 'print only the number of matching events' })
+        .option('table', { type: 'string',
+          describe: 'print these comma-separated fields of each match as aligned columns' })
+        .conflicts('count', 'table'),
+      async (args) => {
+        exitCode = await runQueryCommand({
+          expression: args.expression,
+          files: args.files,
+          count: args.count === true,
+          table: args.table?.split(',').map((field) => field.trim()).filter(Boolean),
+          stdin: process.stdin,
+          stdout: process.stdout,
+          stderr: new Writable({
+            write(chunk: Buffer, _encoding, done) {
+              process.stderr.write(`smtp-sensor: ${chunk.toString()}`, done);
+            },
+          }),
+        });
+      })
+    .demandCommand(1, 'Name a command: replay or query')
     .strict()
     .version(packageVersion())
     .help()
@@ -51,6 +86,11 @@ main(hideBin(process.argv)).then(
     process.exitCode = code;
   },
   (error: unknown) => {
+    if (error instanceof QueryError) {
+      process.stderr.write(`smtp-sensor: --where: ${error.message}\n`);
+      process.exitCode = EXIT_USAGE;
+      return;
+    }
     if (error instanceof UsageError || error instanceof CaptureError) {
       process.stderr.write(`smtp-sensor: ${error.message}\n`);
       process.exitCode = EXIT_USAGE;

@@ -82,4 +82,32 @@ describe('smtp-sensor command line', () => {
     assert.equal(stdout, '');
     assert.match(stderr, /"msg":"replay finished"/);
   });
+
+  test('replay --where keeps only the matching events', () => {
+    const capture = join(ROOT, 'test/fixtures/recorded/swaks-pipeline.pcap');
+    const all = sensor('replay', capture).stdout.trim().split('\n');
+    const { code, stdout } = sensor('replay', capture, '--where',
+      'SmtpCommandKind=RCPT OR SmtpVerb=quit');
+    assert.equal(code, 0);
+    const kept = stdout.trim().split('\n').map((line) => JSON.parse(line).SmtpVerb);
+    // swaks --pipeline with two recipients: EHLO, MAIL, RCPT, RCPT, DATA, QUIT.
+    assert.equal(all.length, 6);
+    assert.deepEqual(kept, ['RCPT', 'RCPT', 'QUIT']);
+  });
+
+  test('a bad --where expression points at the fault, exit code 2', () => {
+    const { code, stderr } = sensor('replay', join(scratch, 'wifi.pcap'), '--where', 'a=b (');
+    assert.equal(code, 2);
+    assert.match(stderr, /^smtp-sensor: --where: .* at position 4\n/);
+  });
+
+  test('query reads events from a file and counts the matches', () => {
+    const events = join(scratch, 'events.jsonl');
+    writeFileSync(events, sensor('replay',
+      join(ROOT, 'test/fixtures/recorded/swaks-pipeline.pcap')).stdout);
+    const { code, stdout } = sensor('query', 'SmtpCommandKind=MAIL OR SmtpCommandKind=DATA',
+      events, '--count');
+    assert.equal(code, 0);
+    assert.equal(stdout.trim(), '2');
+  });
 });

@@ -98,7 +98,7 @@ describe('smtp-sensor command line', () => {
   test('a bad --where expression points at the fault, exit code 2', () => {
     const { code, stderr } = sensor('replay', join(scratch, 'wifi.pcap'), '--where', 'a=b (');
     assert.equal(code, 2);
-    assert.match(stderr, /^smtp-sensor: --where: .* at position 4\n/);
+    assert.match(stderr, /^smtp-sensor: --where: .* at position 5\n/);
   });
 
   test('query reads events from a file and counts the matches', () => {

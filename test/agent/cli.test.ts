@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -27,6 +27,8 @@ function pcapHeader(linkType: number): Buffer {
 }
 
 describe('smtp-sensor command line', () => {
+  after(() => rmSync(scratch, { recursive: true, force: true }));
+
   test('--version prints the package version', () => {
     const { code, stdout } = sensor('--version');
     assert.equal(code, 0);

@@ -1,6 +1,7 @@
 import { authContinuationLines } from './auth-mechanism.js';
 import { Kind } from './command-kind.js';
 import { CommandLine } from './command-line.js';
+import { EndOfDataScanner } from './end-of-data-scanner.js';
 import { LineAssembler } from './line-assembler.js';
 import { PendingCommands } from './pending-commands.js';
 import { ReplyReader } from './reply-reader.js';
@@ -38,11 +39,6 @@ type ClientMode = (typeof ClientMode)[keyof typeof ClientMode];
 const END_OF_DATA = 100;
 const AUTH_LINE = 101;
 
-/** Body scanner states: where the bytes seen so far leave us relative to CRLF.CRLF. */
-const BodyState = { LineStart: 0, InLine: 1, AfterCr: 2, Dot: 3, DotCr: 4 } as const;
-const CR = 0x0d;
-const LF = 0x0a;
-const DOT = 0x2e;
 const TLS_HANDSHAKE_RECORD = 0x16;
 
 export interface SmtpSessionOptions {
@@ -70,7 +66,7 @@ export class SmtpSession {
   private awaitedKind = 0;
   private held: Buffer[] = [];
   private heldBytes = 0;
-  private bodyState: number = BodyState.LineStart;
+  private readonly endOfData = new EndOfDataScanner();
   private chunkRemaining = 0;
   /** AUTH lines still expected when the server's replies are not in the capture. */
   private authLinesLeft = 0;
@@ -85,7 +81,7 @@ export class SmtpSession {
   }
 
   /** Client bytes buf[start, end), in stream order. `buf` is not kept. */
-  receiveClient(buf: Uint8Array, start: number, end: number, time: number): void {
+  receiveClient(buf: Buffer, start: number, end: number, time: number): void {
     let pos = start;
     if (!this.clientBytesSeen && pos < end) this.checkImplicitTls(buf[pos]);
     while (pos < end) {
@@ -128,7 +124,7 @@ export class SmtpSession {
     this.sink.anomaly('tcp_gap', `client bytes missing: ${length}`, time);
     if (this.mode === ClientMode.AwaitingReply) this.resolveAwaited(-1, time);
     if (this.mode === ClientMode.Body) {
-      this.bodyState = BodyState.InLine;
+      this.endOfData.lostBytes();
     } else if (this.mode === ClientMode.BdatChunk && length < this.chunkRemaining) {
       this.chunkRemaining -= length;
     } else if (this.mode !== ClientMode.Tls) {
@@ -153,7 +149,7 @@ export class SmtpSession {
     }
   }
 
-  private readLine(buf: Uint8Array, pos: number, end: number, time: number): number {
+  private readLine(buf: Buffer, pos: number, end: number, time: number): number {
     const next = this.lines.push(buf, pos, end);
     if (next < 0) return end;
     if (this.skipToLineEnd) {
@@ -252,7 +248,7 @@ export class SmtpSession {
   /** Settles the awaited reply (`code` -1: assumed) and parses the bytes held meanwhile. */
   private resolveAwaited(code: number, time: number): void {
     this.mode = this.modeAfterReply(this.awaitedKind, code);
-    if (this.mode === ClientMode.Body) this.bodyState = BodyState.LineStart;
+    if (this.mode === ClientMode.Body) this.endOfData.reset();
     if (this.mode === ClientMode.Tls) this.stats.starttls_sessions++;
     const held = this.held;
     if (held.length === 0) return;
@@ -273,7 +269,7 @@ export class SmtpSession {
     }
   }
 
-  private hold(buf: Uint8Array, start: number, end: number, time: number): void {
+  private hold(buf: Buffer, start: number, end: number, time: number): void {
     if (this.heldBytes + end - start > MAX_HELD_BYTES) {
       this.stats.reply_wait_overflows++;
       this.sink.anomaly('reply_wait_overflow',
@@ -287,30 +283,15 @@ export class SmtpSession {
     this.heldBytes += end - start;
   }
 
-  private skipBody(buf: Uint8Array, pos: number, end: number): number {
-    let state = this.bodyState;
-    let i = pos;
-    while (i < end) {
-      const b = buf[i++];
-      if (state === BodyState.InLine) {
-        if (b === CR) state = BodyState.AfterCr;
-      } else if (state === BodyState.AfterCr) {
-        state = b === LF ? BodyState.LineStart : b === CR ? BodyState.AfterCr : BodyState.InLine;
-      } else if (state === BodyState.LineStart) {
-        state = b === DOT ? BodyState.Dot : b === CR ? BodyState.AfterCr : BodyState.InLine;
-      } else if (state === BodyState.Dot) {
-        state = b === CR ? BodyState.DotCr : BodyState.InLine;
-      } else if (b === LF) {
-        this.stats.body_bytes += i - pos;
-        this.endBody();
-        return i;
-      } else {
-        state = b === CR ? BodyState.AfterCr : BodyState.InLine;
-      }
+  private skipBody(buf: Buffer, pos: number, end: number): number {
+    const next = this.endOfData.scan(buf, pos, end);
+    if (next < 0) {
+      this.stats.body_bytes += end - pos;
+      return end;
     }
-    this.bodyState = state;
-    this.stats.body_bytes += end - pos;
-    return end;
+    this.stats.body_bytes += next - pos;
+    this.endBody();
+    return next;
   }
 
   private endBody(): void {

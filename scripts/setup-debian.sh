@@ -7,8 +7,9 @@ cd "$(dirname "$0")/.."
 
 # libpcap-dev: node_pcap's native addon. The rest are what the tests run: tshark is the
 # second opinion in conformance tests and benchmarks, tcpdump records captures, aiosmtpd,
-# swaks and msmtp are the real server and clients of the recorded fixtures.
-packages=(libpcap-dev tshark tcpdump python3-aiosmtpd swaks msmtp)
+# swaks, msmtp and curl are the real server and clients of the recorded fixtures and the
+# attribution tests; iproute2 makes their network namespaces.
+packages=(libpcap-dev tshark tcpdump python3-aiosmtpd swaks msmtp curl iproute2)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' \

@@ -1,0 +1,288 @@
+import { readlinkSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { LruMap } from './lru-map.js';
+import { NetworkNamespaces } from './network-namespaces.js';
+import { ProcError } from './proc-error.js';
+import { DEFAULT_PROC_LIMITS, type ProcLimits } from './proc-limits.js';
+import { ProcessDetailsReader } from './process-details-reader.js';
+import { type ProcessInfo, UNKNOWN_PROCESS } from './process-info.js';
+import { ProcessScanner } from './process-scanner.js';
+import { ScanBudget } from './scan-budget.js';
+import { chooseSocketOwner, type SocketHolder } from './shared-socket-rule.js';
+import { SocketInodeIndex } from './socket-inode-index.js';
+import { SocketOwnerStats } from './socket-owner-stats.js';
+import { SOCKET_NOT_LISTED } from './socket-table-search.js';
+import { SocketTables } from './socket-tables.js';
+import { TcpTuple } from './tcp-tuple.js';
+import { UserNameTable } from './user-name-table.js';
+
+export interface SocketOwnerResolverOptions {
+  /** Default /proc; tests pass a folder laid out like it. */
+  procRoot?: string;
+  /** Default: etc/passwd beside the proc root, so /etc/passwd for /proc. */
+  passwdPath?: string;
+  limits?: Partial<ProcLimits>;
+  /** Measures the time counters and nothing else; default performance.now. */
+  elapsedClock?: () => number;
+}
+
+interface CachedOwner {
+  readonly process: ProcessInfo;
+  /** Capture time of the lookup that found it. */
+  readonly time: number;
+}
+
+/**
+ * Finds the local process that owns a TCP connection's socket: connection -> socket inode
+ * through the socket tables, inode -> pid through an index of every process's fds, pid ->
+ * ProcessInfo through /proc/PID. Synchronous, so that a lookup made while the connection's
+ * first packet is processed reads /proc then, while the sender is most likely still connecting.
+ *
+ * Costs (docs/process-attribution.md has the figures): a remembered connection reads nothing; a
+ * socket already in the index costs the table read and five small reads; a new socket is looked
+ * for in recent owners, then in processes new since the last scan, and only then by a full
+ * scan, as the full-scan budget allows (fullScanBurst, then one per fullScanIntervalMs).
+ *
+ * `now` is the capture time of the packet being processed, in ms; the resolver reads no clock
+ * for its decisions, only elapsedClock to count the time it spends.
+ */
+export class SocketOwnerResolver {
+  readonly stats = new SocketOwnerStats();
+  private readonly limits: ProcLimits;
+  private readonly connections: LruMap<string, CachedOwner>;
+  private readonly recentOwners: LruMap<number, true>;
+  private readonly index: SocketInodeIndex;
+  private readonly namespaces: NetworkNamespaces;
+  private readonly scanner: ProcessScanner;
+  private readonly tables: SocketTables;
+  private readonly details: ProcessDetailsReader;
+  private readonly elapsedClock: () => number;
+  /**
+   * A full scan is the only way to find a new socket of a long-running process that owned no
+   * connection lately; the burst lets a few such first connections at once all be found.
+   */
+  private readonly fullScanBudget: ScanBudget;
+  /** Scans for a namespace not seen yet, made when a connection is in no table. */
+  private readonly discoveryBudget: ScanBudget;
+
+  constructor(options: SocketOwnerResolverOptions = {}) {
+    const procRoot = options.procRoot ?? '/proc';
+    checkProcRoot(procRoot);
+    const limits = { ...DEFAULT_PROC_LIMITS, ...options.limits };
+    checkLimits(limits);
+    const stats = this.stats;
+    this.limits = limits;
+    this.elapsedClock = options.elapsedClock ?? (() => performance.now());
+    this.fullScanBudget = new ScanBudget(limits.fullScanBurst, limits.fullScanIntervalMs);
+    this.discoveryBudget = new ScanBudget(1, limits.namespaceDiscoveryIntervalMs);
+    this.connections = new LruMap(limits.maxCachedConnections,
+      () => stats.connection_cache_evictions++);
+    this.recentOwners = new LruMap(limits.maxRecentOwners,
+      () => stats.recent_owner_evictions++);
+    this.index = new SocketInodeIndex(limits.maxIndexedSockets, () => stats.index_evictions++);
+    this.namespaces = new NetworkNamespaces(procRoot, ownNamespace(procRoot),
+      limits.maxNetworkNamespaces, limits.namespaceAddressRefreshMs, stats);
+    this.scanner = new ProcessScanner(procRoot, this.index, this.namespaces, stats);
+    this.tables = new SocketTables(procRoot, this.namespaces, limits, stats);
+    const passwdPath = options.passwdPath ?? join(dirname(procRoot), 'etc', 'passwd');
+    const users = new UserNameTable(passwdPath, limits.maxPasswdBytes, stats);
+    this.details = new ProcessDetailsReader(procRoot, users, limits.maxCommandLineBytes, stats);
+  }
+
+  /**
+   * The process that owns the socket of the connection, or UNKNOWN_PROCESS. Addresses are IPv4
+   * or IPv6 text as the capture saw them; an IPv4 connection is also found when an IPv6 socket
+   * holds it as IPv4-mapped addresses.
+   */
+  resolve(
+    localAddress: string, localPort: number, remoteAddress: string, remotePort: number,
+    now: number,
+  ): ProcessInfo {
+    const started = this.elapsedClock();
+    const process = this.lookUpConnection(localAddress, localPort, remoteAddress, remotePort,
+      now);
+    return this.count(process, started);
+  }
+
+  /** The process that holds socket `inode`, for a caller that already knows the inode. */
+  resolveInode(inode: number, now: number): ProcessInfo {
+    const started = this.elapsedClock();
+    return this.count(this.lookUpInode(inode, now), started);
+  }
+
+  /**
+   * Scans every process now, so that the first lookups find the index warm; worth calling once
+   * at startup. It does not spend the full-scan budget of lookups.
+   */
+  indexAllProcesses(): void {
+    this.scanAll();
+  }
+
+  private lookUpConnection(
+    localAddress: string, localPort: number, remoteAddress: string, remotePort: number,
+    now: number,
+  ): ProcessInfo {
+    const tuple = TcpTuple.parse(localAddress, localPort, remoteAddress, remotePort);
+    if (tuple === undefined) {
+      this.stats.unparsable_addresses++;
+      return UNKNOWN_PROCESS;
+    }
+    const cached = this.connections.get(tuple.key);
+    if (cached !== undefined && now >= cached.time
+      && now - cached.time < this.limits.connectionCacheTtlMs) {
+      this.stats.connection_cache_hits++;
+      return cached.process;
+    }
+    const inode = this.findInode(tuple, now);
+    if (inode <= 0) return UNKNOWN_PROCESS;
+    const process = this.lookUpInode(inode, now);
+    if (process !== UNKNOWN_PROCESS) this.connections.set(tuple.key, { process, time: now });
+    return process;
+  }
+
+  /**
+   * Namespaces that own the local address first: they are few and their tables small, so a
+   * container's connection costs one table read, not two. A connection in no table may be in a
+   * namespace no scanned process was in yet (a container started since the last scan), so the
+   * processes new since then are scanned to find its namespace, as the discovery budget allows:
+   * connections seen after NAT are in no table, and may come by the hundred a second.
+   */
+  private findInode(tuple: TcpTuple, now: number): number {
+    let inode = this.tables.findInOtherNamespaces(tuple, now);
+    if (inode === SOCKET_NOT_LISTED) inode = this.tables.findInOwnNamespace(tuple);
+    if (inode === SOCKET_NOT_LISTED && this.mayDiscover(now)) {
+      const known = this.namespaces.additions;
+      this.scanNew();
+      if (this.namespaces.additions !== known) {
+        inode = this.tables.findInOtherNamespaces(tuple, now);
+      }
+    }
+    if (inode === SOCKET_NOT_LISTED) this.stats.sockets_not_found++;
+    else if (inode === 0) this.stats.sockets_without_inode++;
+    return inode;
+  }
+
+  /** The index first, then ever wider scans until one finds a holder. */
+  private lookUpInode(inode: number, now: number): ProcessInfo {
+    let owner = this.ownerFromIndex(inode);
+    if (owner !== undefined) {
+      this.stats.index_hits++;
+    } else if (this.scanner.hasScanned) {
+      this.scanRecentOwners();
+      owner = this.ownerFromIndex(inode);
+      if (owner === undefined) {
+        this.scanNew();
+        owner = this.ownerFromIndex(inode);
+      }
+    }
+    if (owner === undefined && this.mayScanAll(now)) {
+      this.scanAll();
+      owner = this.ownerFromIndex(inode);
+    }
+    if (owner === undefined) {
+      this.stats.owners_not_found++;
+      return UNKNOWN_PROCESS;
+    }
+    this.recentOwners.set(owner.pid, true);
+    return this.details.read(owner.pid);
+  }
+
+  /** Of the indexed holders still running as scanned, the one the shared-socket rule picks. */
+  private ownerFromIndex(inode: number): SocketHolder | undefined {
+    const indexed = this.index.holdersOf(inode);
+    if (indexed === undefined) return undefined;
+    const holders: SocketHolder[] = [];
+    for (const { pid, startTime } of indexed) {
+      const stat = this.scanner.statIfSame(pid, startTime);
+      if (stat !== undefined) holders.push({ pid, ...stat });
+    }
+    if (holders.length > 1) this.stats.shared_sockets++;
+    return holders.length === 0 ? undefined : chooseSocketOwner(holders);
+  }
+
+  private mayScanAll(now: number): boolean {
+    if (this.fullScanBudget.take(now)) return true;
+    this.stats.full_scans_rate_limited++;
+    return false;
+  }
+
+  private mayDiscover(now: number): boolean {
+    if (this.discoveryBudget.take(now)) return true;
+    this.stats.namespace_discoveries_rate_limited++;
+    return false;
+  }
+
+  /** Processes that opened one SMTP connection often open the next: daemons, pools. */
+  private scanRecentOwners(): void {
+    const started = this.elapsedClock();
+    for (const pid of [...this.recentOwners.keys()]) {
+      if (!this.scanner.rescan(pid)) this.recentOwners.delete(pid);
+    }
+    this.stats.recent_owner_scans++;
+    this.stats.scan_time_ms += this.elapsedClock() - started;
+  }
+
+  private scanNew(): void {
+    if (!this.scanner.hasScanned) {
+      this.scanAll();
+      return;
+    }
+    const started = this.elapsedClock();
+    this.scanner.scanNew();
+    this.stats.incremental_scans++;
+    this.stats.scan_time_ms += this.elapsedClock() - started;
+  }
+
+  private scanAll(): void {
+    const started = this.elapsedClock();
+    this.scanner.scanAll();
+    const elapsed = this.elapsedClock() - started;
+    this.stats.full_scans++;
+    this.stats.full_scan_time_ms += elapsed;
+    this.stats.scan_time_ms += elapsed;
+  }
+
+  private count(process: ProcessInfo, started: number): ProcessInfo {
+    this.stats.lookups++;
+    if (process === UNKNOWN_PROCESS) this.stats.misses++;
+    else this.stats.hits++;
+    this.stats.lookup_time_ms += this.elapsedClock() - started;
+    return process;
+  }
+}
+
+function checkProcRoot(procRoot: string): void {
+  let isFolder = false;
+  try {
+    isFolder = statSync(procRoot).isDirectory();
+  } catch (error) {
+    throw new ProcError('proc_root_unreadable', `proc root ${procRoot} cannot be read`,
+      { cause: error });
+  }
+  if (!isFolder) {
+    throw new ProcError('proc_root_unreadable', `proc root ${procRoot} is not a folder`);
+  }
+}
+
+/** Counts are whole numbers from 1; times (…Ms) may be 0: no cache, no rate limit. */
+function checkLimits(limits: ProcLimits): void {
+  for (const [name, value] of Object.entries(limits) as [string, number][]) {
+    const isSize = !name.endsWith('Ms');
+    const valid = isSize ? Number.isInteger(value) && value >= 1
+      : Number.isFinite(value) && value >= 0;
+    if (!valid) {
+      const expected = isSize ? 'a whole number from 1' : 'a number of ms from 0';
+      throw new ProcError('invalid_limit', `limit ${name} must be ${expected}, got ${value}`);
+    }
+  }
+}
+
+/** The sensor's network namespace, whose tables /proc/net shows (it links to self/net). */
+function ownNamespace(procRoot: string): string {
+  try {
+    return readlinkSync(`${procRoot}/self/ns/net`);
+  } catch {
+    return '';
+  }
+}

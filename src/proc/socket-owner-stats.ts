@@ -1,0 +1,53 @@
+/**
+ * Counters of process attribution, under stable snake_case names for the agent's stats lines.
+ * Times are milliseconds measured by the resolver's elapsed clock.
+ */
+export class SocketOwnerStats {
+  /** Calls to resolve() and resolveInode(); each is a hit or a miss. */
+  lookups = 0;
+  hits = 0;
+  /** Lookups that returned UNKNOWN_PROCESS; the counters below say why. */
+  misses = 0;
+  connection_cache_hits = 0;
+  connection_cache_evictions = 0;
+  /** Addresses that are neither IPv4 nor IPv6 text, mixed families, or ports out of range. */
+  unparsable_addresses = 0;
+  socket_table_reads = 0;
+  socket_tables_truncated = 0;
+  /** The connection is in no socket table searched. */
+  sockets_not_found = 0;
+  /** Listed with inode 0: TIME_WAIT, SYN_RECV, or closed by its process. */
+  sockets_without_inode = 0;
+  /** Found in the table of a network namespace other than the sensor's. */
+  other_namespace_hits = 0;
+  /** Reads of a namespace's local addresses (its fib_trie and if_inet6). */
+  namespace_address_reads = 0;
+  /** Connections in no table for which no scan for new namespaces was allowed. */
+  namespace_discoveries_rate_limited = 0;
+  /** Namespaces beyond maxNetworkNamespaces, never searched. */
+  network_namespaces_dropped = 0;
+  /** Owners found in the inode index without scanning any process. */
+  index_hits = 0;
+  index_evictions = 0;
+  /** A socket inode no process visible in the proc root holds. */
+  owners_not_found = 0;
+  /** Resolved sockets held by more than one process (the shared-socket rule chose). */
+  shared_sockets = 0;
+  /** A pid found running a different process (start time changed) than when it was scanned. */
+  reused_pids = 0;
+  recent_owner_scans = 0;
+  recent_owner_evictions = 0;
+  incremental_scans = 0;
+  full_scans = 0;
+  /** Full scans a miss wanted but the budget (fullScanBurst, fullScanIntervalMs) refused. */
+  full_scans_rate_limited = 0;
+  /** Processes whose fd folder was read, by any kind of scan. */
+  processes_scanned = 0;
+  command_lines_truncated = 0;
+  passwd_reloads = 0;
+  passwd_truncated = 0;
+  lookup_time_ms = 0;
+  /** Time in scans of any kind, full scans included. */
+  scan_time_ms = 0;
+  full_scan_time_ms = 0;
+}

@@ -1,0 +1,85 @@
+import { isIPv4, isIPv6 } from 'node:net';
+import ipaddr from 'ipaddr.js';
+import { kernelAddressText } from './kernel-address-text.js';
+
+const IPV4_BYTES = 4;
+const IPV6_BYTES = 16;
+const MAX_PORT = 65_535;
+
+/** ::ffff:0:0/96 (RFC 4291 section 2.5.5.2): how an IPv6 socket holds an IPv4 connection. */
+const IPV4_MAPPED_PREFIX = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff];
+
+/**
+ * A TCP connection seen from the local socket, in the form its line in /proc/net/tcp or tcp6
+ * takes: the needles are the exact text of the local and remote endpoints there (addresses as
+ * kernelAddressText, ports with %04X), so a lookup is one byte search in the table. An IPv4
+ * connection has a needle for each table, because an IPv6 socket can hold it as IPv4-mapped
+ * addresses.
+ */
+export class TcpTuple {
+  private constructor(
+    /** Needle for /proc/net/tcp; undefined for an IPv6 connection. */
+    readonly ipv4Needle: Buffer | undefined,
+    /** Needle for /proc/net/tcp6 (IPv4-mapped for an IPv4 connection). */
+    readonly ipv6Needle: Buffer,
+    /** The local address as kernelAddressText, to find the namespaces that own it. */
+    readonly localAddressText: string,
+    /** The same for every spelling of the same connection: the key of the connection cache. */
+    readonly key: string,
+  ) {}
+
+  /**
+   * Undefined when an address is not IPv4 or IPv6 text, the two differ in family, or a port is
+   * not 1 to 65535. IPv4-mapped IPv6 text is taken as the IPv4 address it maps.
+   */
+  static parse(
+    localAddress: string, localPort: number, remoteAddress: string, remotePort: number,
+  ): TcpTuple | undefined {
+    const local = addressBytes(localAddress);
+    const remote = addressBytes(remoteAddress);
+    if (local === undefined || remote === undefined || local.length !== remote.length) {
+      return undefined;
+    }
+    if (!isPort(localPort) || !isPort(remotePort)) return undefined;
+    const localText = kernelAddressText(local);
+    const ipv6Needle = needle(toIpv6(local), localPort, toIpv6(remote), remotePort);
+    if (local.length === IPV6_BYTES) {
+      return new TcpTuple(undefined, Buffer.from(ipv6Needle, 'latin1'), localText, ipv6Needle);
+    }
+    const ipv4Needle = needle(local, localPort, remote, remotePort);
+    return new TcpTuple(Buffer.from(ipv4Needle, 'latin1'), Buffer.from(ipv6Needle, 'latin1'),
+      localText, ipv4Needle);
+  }
+}
+
+/** 4 bytes for IPv4 and IPv4-mapped text, 16 for other IPv6, undefined for anything else. */
+function addressBytes(text: string): number[] | undefined {
+  if (isIPv4(text)) return text.split('.').map(Number);
+  const zone = text.indexOf('%');
+  const address = zone === -1 ? text : text.slice(0, zone);
+  if (!isIPv6(address)) return undefined;
+  const bytes = ipaddr.IPv6.parse(address).toByteArray();
+  const mapped = IPV4_MAPPED_PREFIX.every((byte, index) => bytes[index] === byte);
+  return mapped ? bytes.slice(IPV4_MAPPED_PREFIX.length) : bytes;
+}
+
+function toIpv6(bytes: number[]): number[] {
+  return bytes.length === IPV4_BYTES ? [...IPV4_MAPPED_PREFIX, ...bytes] : bytes;
+}
+
+function isPort(port: number): boolean {
+  return Number.isInteger(port) && port >= 1 && port <= MAX_PORT;
+}
+
+/**
+ * The endpoints as the line prints them, framed by the ": " after the slot number and the space
+ * before the state, so that it can match nowhere else in the line.
+ */
+function needle(local: number[], localPort: number, remote: number[], remotePort: number) {
+  const localEndpoint = `${kernelAddressText(local)}:${portHex(localPort)}`;
+  return `: ${localEndpoint} ${kernelAddressText(remote)}:${portHex(remotePort)} `;
+}
+
+function portHex(port: number): string {
+  return port.toString(16).toUpperCase().padStart(4, '0');
+}

@@ -1,0 +1,203 @@
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, realpathSync } from 'node:fs';
+import { createServer, type Server, type Socket } from 'node:net';
+import { userInfo } from 'node:os';
+import { createInterface } from 'node:readline';
+import { after, before, describe, test } from 'node:test';
+import { SocketOwnerResolver } from '../../src/proc/socket-owner-resolver.js';
+
+const PYTHON = '/usr/bin/python3';
+const CURL = '/usr/bin/curl';
+
+/** Connects (IPv6 socket when the address has a colon), prints its local port, then waits. */
+const CLIENT_SCRIPT = 'import socket,sys,time; '
+  + 'f=socket.AF_INET6 if ":" in sys.argv[1] else socket.AF_INET; s=socket.socket(f); '
+  + 's.connect((sys.argv[1], int(sys.argv[2]))); print(s.getsockname()[1], flush=True); '
+  + 'time.sleep(60)';
+/** Listens on 127.0.0.1, prints its port, accepts one connection, then waits. */
+const LISTENER_SCRIPT = 'import socket,time; l=socket.socket(); l.bind(("127.0.0.1", 0)); '
+  + 'l.listen(); print(l.getsockname()[1], flush=True); c=l.accept(); time.sleep(60)';
+
+const children: ChildProcess[] = [];
+
+function start(command: string, args: string[]): ChildProcess {
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  children.push(child);
+  return child;
+}
+
+async function firstLine(child: ChildProcess): Promise<string> {
+  const lines = createInterface({ input: child.stdout! });
+  const [line] = await once(lines, 'line') as [string];
+  lines.close();
+  return line;
+}
+
+async function listen(host: string): Promise<{ server: Server; port: number }> {
+  const server = createServer();
+  server.listen(0, host);
+  await once(server, 'listening');
+  const address = server.address();
+  assert.ok(address !== null && typeof address === 'object');
+  return { server, port: address.port };
+}
+
+function killChildren(): void {
+  for (const child of children.splice(0)) child.kill('SIGKILL');
+}
+
+describe('real processes on this host', { timeout: 60_000 }, () => {
+  const resolver = new SocketOwnerResolver();
+  const servers: Server[] = [];
+  after(() => {
+    killChildren();
+    for (const server of servers) server.close();
+  });
+
+  /** A client connects to a node server; the accepted socket tells the client's port. */
+  async function connectClient(host: string, command: string, args: (port: number) => string[]) {
+    const { server, port } = await listen(host);
+    servers.push(server);
+    const accepted = once(server, 'connection') as Promise<[Socket]>;
+    const child = start(command, args(port));
+    const [socket] = await accepted;
+    return { child, serverPort: port, clientPort: socket.remotePort! };
+  }
+
+  test('python3 client over IPv4: exact pid, executable, command line and user', async () => {
+    const { child, serverPort, clientPort } = await connectClient('127.0.0.1', PYTHON,
+      (port) => ['-c', CLIENT_SCRIPT, '127.0.0.1', String(port)]);
+    const process = resolver.resolve('127.0.0.1', clientPort, '127.0.0.1', serverPort,
+      Date.now());
+    assert.deepEqual(process, {
+      processId: String(child.pid),
+      parentProcessId: String(globalThis.process.pid),
+      userId: String(globalThis.process.getuid!()),
+      userName: userInfo().username,
+      imageFileName: realpathSync(PYTHON),
+      commandLine: `${PYTHON} -c ${CLIENT_SCRIPT} 127.0.0.1 ${serverPort}`,
+    });
+  });
+
+  test('the server side of the same kind of connection is this test process', async () => {
+    const { serverPort, clientPort } = await connectClient('127.0.0.1', PYTHON,
+      (port) => ['-c', CLIENT_SCRIPT, '127.0.0.1', String(port)]);
+    const process = resolver.resolve('127.0.0.1', serverPort, '127.0.0.1', clientPort,
+      Date.now());
+    assert.equal(process.processId, String(globalThis.process.pid));
+    assert.equal(process.imageFileName, realpathSync(globalThis.process.execPath));
+  });
+
+  test('python3 client over IPv6 loopback', async () => {
+    const { child, serverPort, clientPort } = await connectClient('::1', PYTHON,
+      (port) => ['-c', CLIENT_SCRIPT, '::1', String(port)]);
+    const process = resolver.resolve('::1', clientPort, '::1', serverPort, Date.now());
+    assert.equal(process.processId, String(child.pid));
+  });
+
+  test('IPv6 socket connected to an IPv4 address, looked up as the IPv4 the capture sees',
+    async () => {
+      const { child, serverPort, clientPort } = await connectClient('127.0.0.1', PYTHON,
+        (port) => ['-c', CLIENT_SCRIPT, '::ffff:127.0.0.1', String(port)]);
+      const process = resolver.resolve('127.0.0.1', clientPort, '127.0.0.1', serverPort,
+        Date.now());
+      assert.equal(process.processId, String(child.pid));
+    });
+
+  test('curl client', { skip: !existsSync(CURL) && `${CURL} is not installed` }, async () => {
+    const { child, serverPort, clientPort } = await connectClient('127.0.0.1', CURL,
+      (port) => ['-s', '--max-time', '60', `http://127.0.0.1:${port}/`]);
+    const process = resolver.resolve('127.0.0.1', clientPort, '127.0.0.1', serverPort,
+      Date.now());
+    assert.equal(process.processId, String(child.pid));
+    assert.equal(process.imageFileName, realpathSync(CURL));
+    assert.equal(process.commandLine,
+      `${CURL} -s --max-time 60 http://127.0.0.1:${serverPort}/`);
+  });
+});
+
+/**
+ * A namespace joined to the host by a veth pair, as a container is: 10.213.N.1 on the host side,
+ * 10.213.N.2 inside. Names and addresses carry this test process's pid, so that two runs at
+ * once do not collide.
+ */
+describe('a real network namespace', { timeout: 60_000 }, () => {
+  const namespace = `smtp-sensor-proc-test-${process.pid}`;
+  const hostSide = `sph${process.pid}`;
+  const insideSide = `spn${process.pid}`;
+  const subnet = `10.213.${process.pid % 250}`;
+  let refusal = '';
+
+  function ip(...args: string[]): void {
+    const run = spawnSync('ip', args, { encoding: 'utf8' });
+    assert.equal(run.status, 0, `ip ${args.join(' ')}: ${run.stderr}`);
+  }
+
+  before(() => {
+    const added = spawnSync('ip', ['netns', 'add', namespace], { encoding: 'utf8' });
+    if (added.status !== 0) {
+      refusal = `ip netns add is not permitted here: ${added.stderr.trim() || added.error}`;
+      return;
+    }
+    ip('link', 'add', hostSide, 'type', 'veth', 'peer', 'name', insideSide, 'netns', namespace);
+    ip('addr', 'add', `${subnet}.1/30`, 'dev', hostSide);
+    ip('link', 'set', hostSide, 'up');
+    ip('netns', 'exec', namespace, 'ip', 'addr', 'add', `${subnet}.2/30`, 'dev', insideSide);
+    ip('netns', 'exec', namespace, 'ip', 'link', 'set', insideSide, 'up');
+    ip('netns', 'exec', namespace, 'ip', 'link', 'set', 'lo', 'up');
+  });
+  after(() => {
+    killChildren();
+    // Deleting the namespace destroys its end of the veth pair, and with it the host's end.
+    if (refusal === '') spawnSync('ip', ['netns', 'del', namespace]);
+  });
+
+  const inNamespace = (args: string[]) => start('ip', ['netns', 'exec', namespace, ...args]);
+
+  test('listener and client inside the namespace: found through its /proc/PID/net/tcp',
+    async (t) => {
+      if (refusal !== '') {
+        t.skip(refusal);
+        return;
+      }
+      const listenerScript = LISTENER_SCRIPT.replace('127.0.0.1', `${subnet}.2`);
+      const listener = inNamespace([PYTHON, '-c', listenerScript]);
+      const serverPort = await firstLine(listener);
+      const client = inNamespace([PYTHON, '-c', CLIENT_SCRIPT, `${subnet}.2`, serverPort]);
+      const clientPort = Number(await firstLine(client));
+      const resolver = new SocketOwnerResolver();
+      const process = resolver.resolve(`${subnet}.2`, clientPort, `${subnet}.2`,
+        Number(serverPort), Date.now());
+      assert.equal(process.processId, String(client.pid), '`ip netns exec` execs python');
+      assert.equal(process.imageFileName, realpathSync(PYTHON));
+      assert.equal(process.commandLine,
+        `${PYTHON} -c ${CLIENT_SCRIPT} ${subnet}.2 ${serverPort}`);
+      assert.ok(resolver.stats.other_namespace_hits >= 1);
+      const accepted = resolver.resolve(`${subnet}.2`, Number(serverPort), `${subnet}.2`,
+        clientPort, Date.now());
+      assert.equal(accepted.processId, String(listener.pid));
+    });
+
+  test('a client in the namespace talking to the host over the veth pair, as a container does',
+    async (t) => {
+      if (refusal !== '') {
+        t.skip(refusal);
+        return;
+      }
+      const { server, port } = await listen(`${subnet}.1`);
+      const accepted = once(server, 'connection') as Promise<[Socket]>;
+      const client = inNamespace([PYTHON, '-c', CLIENT_SCRIPT, `${subnet}.1`, String(port)]);
+      const [socket] = await accepted;
+      const resolver = new SocketOwnerResolver();
+      const outbound = resolver.resolve(`${subnet}.2`, socket.remotePort!, `${subnet}.1`, port,
+        Date.now());
+      assert.equal(outbound.processId, String(client.pid));
+      const inbound = resolver.resolve(`${subnet}.1`, port, `${subnet}.2`, socket.remotePort!,
+        Date.now());
+      assert.equal(inbound.processId, String(globalThis.process.pid), 'the host side');
+      socket.destroy();
+      server.close();
+    });
+});

@@ -9,6 +9,8 @@ import type { SmtpStats } from '../src/smtp/smtp-stats.js';
 /** One connection's SMTP session, turning what it finds into events for that connection. */
 export class FlowRecorder implements SmtpRecordSink {
   readonly session: SmtpSession;
+  /** Inbound: the server process is looked up when the server first speaks. */
+  awaitsServerProcess: boolean;
 
   constructor(
     readonly connection: ConnectionContext,
@@ -18,6 +20,7 @@ export class FlowRecorder implements SmtpRecordSink {
     sawHandshake: boolean,
   ) {
     this.session = new SmtpSession(this, stats, { sawHandshake });
+    this.awaitsServerProcess = connection.direction === 1;
   }
 
   command(kind: number, verb: string, argument: string, time: number): void {

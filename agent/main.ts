@@ -9,10 +9,24 @@ import { createLogger } from './logger.js';
 import { DEFAULT_PORTS, parsePortList } from './port-list.js';
 import { runQueryCommand } from './query-command.js';
 import { runReplay } from './replay-command.js';
+import { runLive } from './run-command.js';
 import { UsageError } from './usage-error.js';
 
 const EXIT_USAGE = 2;
 const PACKAGE_JSON = new URL('../../package.json', import.meta.url);
+
+const LOG_LEVEL_OPTION = {
+  type: 'string',
+  default: 'info',
+  choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
+  describe: 'level of the agent\'s own logs on standard error',
+} as const;
+
+function requirePositive(flag: string, value: number): void {
+  if (!Number.isFinite(value) || value <= 0) {
+    throw new UsageError(`${flag}: expected a positive number, got '${value}'`);
+  }
+}
 
 function packageVersion(): string {
   return (JSON.parse(readFileSync(PACKAGE_JSON, 'utf8')) as { version: string }).version;
@@ -24,6 +38,36 @@ async function main(argv: string[]): Promise<number> {
     .scriptName('smtp-sensor')
     .usage('$0 <command> [options]\n\nReports every SMTP command a host sends, with the '
       + 'process that sent it.')
+    .command('run', 'Capture live and print the events of local senders as JSON lines',
+      (y) => y
+        .option('interface', { type: 'string', default: 'any',
+          describe: 'interface to capture on; any means all of them' })
+        .option('ports', { type: 'string', default: DEFAULT_PORTS.join(','),
+          describe: 'TCP ports that carry SMTP, comma-separated' })
+        .option('inbound', { type: 'boolean', default: false,
+          describe: 'also report what remote clients send to local mail servers' })
+        .option('buffer-size', { type: 'number', default: 32,
+          describe: 'kernel capture buffer, MiB; packets past it are dropped and counted' })
+        .option('stats-interval', { type: 'number', default: 60,
+          describe: 'seconds between stats lines in the log' })
+        .option('where', { type: 'string',
+          describe: 'keep only the events that match this hunting expression' })
+        .option('log-level', LOG_LEVEL_OPTION),
+      async (args) => {
+        const ports = parsePortList(args.ports);
+        const where = args.where === undefined ? undefined : compileQuery(args.where);
+        requirePositive('--buffer-size', args['buffer-size']);
+        requirePositive('--stats-interval', args['stats-interval']);
+        const log = createLogger(args['log-level']);
+        exitCode = await runLive({
+          interfaceName: args.interface,
+          ports,
+          inbound: args.inbound,
+          bufferMiB: args['buffer-size'],
+          statsIntervalSeconds: args['stats-interval'],
+          where,
+        }, log);
+      })
     .command('replay <files..>', 'Read pcap/pcapng files and print their events as JSON lines',
       (y) => y
         .positional('files', { type: 'string', array: true, demandOption: true,
@@ -32,9 +76,7 @@ async function main(argv: string[]): Promise<number> {
           describe: 'TCP ports that carry SMTP, comma-separated' })
         .option('where', { type: 'string',
           describe: 'keep only the events that match this hunting expression' })
-        .option('log-level', { type: 'string', default: 'info',
-          choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
-          describe: 'level of the agent\'s own logs on standard error' }),
+        .option('log-level', LOG_LEVEL_OPTION),
       async (args) => {
         const ports = parsePortList(args.ports);
         const where = args.where === undefined ? undefined : compileQuery(args.where);
@@ -68,7 +110,7 @@ async function main(argv: string[]): Promise<number> {
           }),
         });
       })
-    .demandCommand(1, 'Name a command: replay or query')
+    .demandCommand(1, 'Name a command: run, replay or query')
     .strict()
     .version(packageVersion())
     .help()

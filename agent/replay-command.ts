@@ -4,6 +4,7 @@ import { DEFAULT_REASSEMBLY_LIMITS } from '../src/capture/reassembly-limits.js';
 import type { SensorEvent } from '../src/events/sensor-event.js';
 import { EventWriter } from './event-writer.js';
 import { readHostIdentity } from './host-identity-reader.js';
+import { ReplayAttribution } from './replay-attribution.js';
 import { SensorPipeline } from './sensor-pipeline.js';
 
 export interface ReplayOptions {
@@ -27,6 +28,7 @@ export async function runReplay(options: ReplayOptions, log: pino.Logger): Promi
     ports: options.ports,
     host: readHostIdentity(),
     limits: DEFAULT_REASSEMBLY_LIMITS,
+    attribution: new ReplayAttribution(),
     emit: (event) => {
       if (where === undefined || where(event)) writer.write(event);
       else filtered++;

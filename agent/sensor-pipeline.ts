@@ -8,14 +8,15 @@ import { ConnectionContext } from '../src/events/connection-context.js';
 import { EventBuilder } from '../src/events/event-builder.js';
 import type { HostIdentity } from '../src/events/host-identity.js';
 import type { SensorEvent } from '../src/events/sensor-event.js';
-import { UNKNOWN_PROCESS } from '../src/proc/process-info.js';
 import { SmtpStats } from '../src/smtp/smtp-stats.js';
+import type { ConnectionAttribution } from './connection-attribution.js';
 import { FlowRecorder } from './flow-recorder.js';
 
 export interface SensorPipelineOptions {
   ports: readonly number[];
   host: HostIdentity;
   limits: ReassemblyLimits;
+  attribution: ConnectionAttribution;
   /** Called synchronously for each event, in the order the conversations produce them. */
   emit: (event: SensorEvent) => void;
 }
@@ -29,13 +30,13 @@ const HEADER_CAPTURED_LENGTH = 8;
  * Wires the parts together: packets to src/capture, ordered bytes to src/smtp, records to
  * src/events. The per-packet path is decode + reassemble, both allocation-free.
  */
-export class SensorPipeline implements StreamHandler<FlowRecorder> {
+export class SensorPipeline implements StreamHandler<FlowRecorder | null> {
   readonly captureStats = new CaptureStats();
   readonly smtpStats = new SmtpStats();
   /** Capture time of the latest packet, in ms. */
   lastTime = 0;
   private readonly decoder: PacketDecoder;
-  private readonly reassembler: TcpReassembler<FlowRecorder>;
+  private readonly reassembler: TcpReassembler<FlowRecorder | null>;
   private readonly builder: EventBuilder;
 
   constructor(private readonly options: SensorPipelineOptions) {
@@ -68,33 +69,49 @@ export class SensorPipeline implements StreamHandler<FlowRecorder> {
     this.reassembler.finish(this.lastTime);
   }
 
-  onFlowOpen(flow: TcpFlow<FlowRecorder>, time: number): FlowRecorder {
-    const connection = new ConnectionContext({
+  /** Null for a connection that is not reported: its bytes are not even parsed. */
+  onFlowOpen(flow: TcpFlow<FlowRecorder | null>, time: number): FlowRecorder | null {
+    const endpoints = {
       ipVersion: flow.ipVersion,
       clientAddress: flow.clientAddress,
       clientPort: flow.clientPort,
       serverAddress: flow.serverAddress,
       serverPort: flow.serverPort,
       startTime: time,
-    }, 0, UNKNOWN_PROCESS, this.options.host);
+    };
+    const attributed = this.options.attribution.atFirstPacket(endpoints, time);
+    if (attributed === undefined) return null;
+    const connection = new ConnectionContext(endpoints, attributed.direction,
+      attributed.process, this.options.host);
     return new FlowRecorder(connection, this.builder, this.options.emit, this.smtpStats,
       flow.sawHandshake);
   }
 
   onData(
-    flow: TcpFlow<FlowRecorder>, fromClient: boolean, buf: Buffer, start: number, end: number,
-    time: number,
+    flow: TcpFlow<FlowRecorder | null>, fromClient: boolean, buf: Buffer, start: number,
+    end: number, time: number,
   ): void {
-    const session = flow.session!.session;
-    if (fromClient) session.receiveClient(buf, start, end, time);
-    else session.receiveServer(buf, start, end, time);
+    const recorder = flow.session;
+    if (!recorder) return;
+    if (fromClient) {
+      recorder.session.receiveClient(buf, start, end, time);
+      return;
+    }
+    if (recorder.awaitsServerProcess) this.attributeServer(recorder, time);
+    recorder.session.receiveServer(buf, start, end, time);
   }
 
-  onGap(flow: TcpFlow<FlowRecorder>, fromClient: boolean, length: number, time: number) {
-    flow.session!.session.gap(fromClient, length, time);
+  onGap(flow: TcpFlow<FlowRecorder | null>, fromClient: boolean, length: number, time: number) {
+    flow.session?.session.gap(fromClient, length, time);
   }
 
-  onFlowClose(flow: TcpFlow<FlowRecorder>, _reason: string, time: number): void {
-    flow.session!.session.end(time);
+  onFlowClose(flow: TcpFlow<FlowRecorder | null>, _reason: string, time: number): void {
+    flow.session?.session.end(time);
+  }
+
+  private attributeServer(recorder: FlowRecorder, time: number): void {
+    const connection = recorder.connection;
+    connection.process = this.options.attribution.serverProcess(connection.endpoints, time);
+    recorder.awaitsServerProcess = false;
   }
 }

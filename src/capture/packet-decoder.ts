@@ -86,7 +86,10 @@ export class PacketDecoder {
   private decodeIp4(buf: Buffer, start: number, end: number): boolean {
     if (start + 20 > end) return this.malformed();
     const headerLength = (buf[start] & 0x0f) * 4;
-    const totalLength = buf.readUInt16BE(start + 2);
+    // A total length of 0 is what a capture taken before TCP segmentation offload shows for
+    // the large segments the NIC will cut: the captured length is the packet's length then.
+    const announcedLength = buf.readUInt16BE(start + 2);
+    const totalLength = announcedLength === 0 ? end - start : announcedLength;
     if (headerLength < 20 || totalLength < headerLength) return this.malformed();
     const fragment = buf.readUInt16BE(start + 6);
     if ((fragment & 0x3fff) !== 0) {

@@ -4,14 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
-import { createRequire } from 'node:module';
 import { CaptureError } from './capture-error.js';
+import { MAX_SNAP_LENGTH, nodePcapBinding, PACKET_HEADER_BYTES } from './node-pcap-binding.js';
 import {
   isSupportedLinkType, linkTypeFromNodePcap, SUPPORTED_LINK_TYPE_NAMES,
 } from './link-type.js';
 
-/** libpcap's largest snap length: packets up to this size are read whole. */
-const MAX_SNAP_LENGTH = 262_144;
 const GZIP_MAGIC = 0x1f8b;
 
 /**
@@ -21,24 +19,6 @@ const GZIP_MAGIC = 0x1f8b;
  */
 export type PacketCallback = (buf: Buffer, header: Buffer, linkType: number) => void;
 
-/**
- * node_pcap's native session. Its JavaScript wrapper makes an object and emits an event per
- * packet, which cost 8% of a replay in the profile (bench/README.md); the native session
- * calls a plain callback instead, and fills the buffers we give it.
- */
-interface NativePcapSession {
-  open_offline(path: string, filter: string, bufferSize: number, snapLength: number,
-    outputFile: string, onPacket: () => void, monitor: boolean, timeout: number,
-    onWarning: (message: string) => void, promiscuous: boolean): string;
-  /** Reads every remaining packet of a file, calling onPacket for each. */
-  dispatch(buf: Buffer, header: Buffer): number;
-  close(): void;
-}
-const nodePcapBinding = createRequire(import.meta.url)('pcap/build/Release/pcap_binding') as {
-  PcapSession: new () => NativePcapSession;
-};
-/** struct pcap_pkthdr as node_pcap copies it: seconds, microseconds, lengths, 4 bytes each. */
-const PACKET_HEADER_BYTES = 16;
 
 /**
  * Reads a pcap or pcapng file (gzip-compressed ones too) with libpcap through node_pcap and

@@ -250,6 +250,8 @@ export class TcpReassembler<Session> {
     flow.lastTime = time;
     this.stats.flows_closed++;
     this.handler.onFlowClose(flow, reason, time);
+    // The consumer's state is let go at once; only the small flow record lingers.
+    flow.session = undefined;
   }
 
   private closeAndRemove(flow: TcpFlow<Session>, reason: FlowCloseReason, time: number) {

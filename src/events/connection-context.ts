@@ -26,7 +26,8 @@ export class ConnectionContext {
     readonly endpoints: ConnectionEndpoints,
     /** 0: a local client sent the commands (outbound); 1: a remote client did (inbound). */
     readonly direction: 0 | 1,
-    readonly process: ProcessInfo,
+    /** Set later for inbound connections: the server process is known once it has spoken. */
+    public process: ProcessInfo,
     host: HostIdentity,
   ) {
     const e = endpoints;

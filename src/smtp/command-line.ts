@@ -3,8 +3,8 @@ import { printableText } from './printable-text.js';
 
 /** CommandArg1 is capped at this many bytes of its text (DESIGN: event schema). */
 export const MAX_ARGUMENT_BYTES = 1024;
-/** A verb longer than this is garbage; its text is cut here. */
-export const MAX_VERB_BYTES = 64;
+/** SmtpVerb is kept as sent, within the same cap as CommandArg1. */
+export const MAX_VERB_BYTES = 1024;
 /** RFC 3030 chunk sizes above this cannot be counted exactly in a JavaScript number. */
 const MAX_CHUNK_SIZE = Number.MAX_SAFE_INTEGER;
 const SPACE = 0x20;

@@ -39,6 +39,14 @@ type ClientMode = (typeof ClientMode)[keyof typeof ClientMode];
 const END_OF_DATA = 100;
 const AUTH_LINE = 101;
 
+/** Success replies that only the awaited command gets (RFC 5321 4.3.2, 3207, 4954). */
+const EXCLUSIVE_REPLIES: ReadonlyMap<number, readonly number[]> = new Map([
+  [Kind.DATA, [354]],
+  [Kind.STARTTLS, [220]],
+  [Kind.AUTH, [334, 235]],
+  [AUTH_LINE, [334, 235]],
+]);
+
 const TLS_HANDSHAKE_RECORD = 0x16;
 
 export interface SmtpSessionOptions {
@@ -234,15 +242,26 @@ export class SmtpSession {
       this.greetingSeen = true;
       return;
     }
-    if (this.pending.shift() < 0) {
-      this.stats.unpaired_replies++;
+    if (this.mode === ClientMode.AwaitingReply && this.answersAwaited(code)) {
+      this.pending.clear();
+      this.resolveAwaited(code, time);
       return;
     }
-    // The awaited command was the last one sent before the client's bytes were held, so the
-    // reply that empties the queue is its reply.
-    if (this.mode === ClientMode.AwaitingReply && this.pending.length === 0) {
-      this.resolveAwaited(code, time);
-    }
+    if (this.pending.shift() < 0) this.stats.unpaired_replies++;
+  }
+
+  /**
+   * Whether a reply answers the command whose reply is awaited. Replies come in command order
+   * (RFC 2920), so normally it is the one that empties the queue; but servers that break a
+   * multi-line reply, or a greeting without a line end, shift the count. The codes only one
+   * command can get (354 for DATA, 334 and 235 for AUTH, 220 for STARTTLS) settle it whatever
+   * the count, and a code the awaited command cannot get (250 to DATA) never does, so a
+   * miscount never turns a message body or an AUTH credential line into commands.
+   */
+  private answersAwaited(code: number): boolean {
+    const exclusive = EXCLUSIVE_REPLIES.get(this.awaitedKind);
+    if (exclusive !== undefined && exclusive.includes(code)) return true;
+    return this.pending.length <= 1 && code >= 400;
   }
 
   /** Settles the awaited reply (`code` -1: assumed) and parses the bytes held meanwhile. */

@@ -1,0 +1,62 @@
+import type { ConnectionEndpoints } from '../src/events/connection-context.js';
+import { type ProcessInfo, UNKNOWN_PROCESS } from '../src/proc/process-info.js';
+import type { SocketOwnerResolver } from '../src/proc/socket-owner-resolver.js';
+import type { AttributedConnection, ConnectionAttribution } from './connection-attribution.js';
+import type { LocalAddresses } from './local-addresses.js';
+
+/** How connections were classified; reported in the agent's stats lines. */
+export class AttributionCounters {
+  outbound_connections = 0;
+  inbound_connections = 0;
+  /** Inbound connections not reported because --inbound was not given. */
+  inbound_connections_ignored = 0;
+  /** Neither end is this host nor a process on it (a router or bridge forwarding traffic). */
+  transit_connections_ignored = 0;
+  /** Reported connections whose local process was not found: their process fields are "". */
+  processes_not_found = 0;
+}
+
+/**
+ * Live attribution. A connection is outbound when its client is a local process: the client
+ * address is one of the host's, or a process (in any network namespace, containers included)
+ * owns the client socket. Otherwise it is inbound when the server address is the host's.
+ * The client's process is looked up at the first packet (the SYN, while it is connecting, so
+ * even a sender that exits right after QUIT is found); the server's at its first bytes.
+ */
+export class LiveAttribution implements ConnectionAttribution {
+  readonly counters = new AttributionCounters();
+
+  constructor(
+    private readonly resolver: SocketOwnerResolver,
+    private readonly localAddresses: LocalAddresses,
+    private readonly reportInbound: boolean,
+  ) {}
+
+  atFirstPacket(e: ConnectionEndpoints, time: number): AttributedConnection | undefined {
+    const clientIsLocal = this.localAddresses.has(e.clientAddress, time);
+    const client = this.resolver.resolve(e.clientAddress, e.clientPort, e.serverAddress,
+      e.serverPort, time);
+    if (clientIsLocal || client !== UNKNOWN_PROCESS) {
+      this.counters.outbound_connections++;
+      if (client === UNKNOWN_PROCESS) this.counters.processes_not_found++;
+      return { direction: 0, process: client };
+    }
+    if (!this.localAddresses.has(e.serverAddress, time)) {
+      this.counters.transit_connections_ignored++;
+      return undefined;
+    }
+    if (!this.reportInbound) {
+      this.counters.inbound_connections_ignored++;
+      return undefined;
+    }
+    this.counters.inbound_connections++;
+    return { direction: 1, process: UNKNOWN_PROCESS };
+  }
+
+  serverProcess(e: ConnectionEndpoints, time: number): ProcessInfo {
+    const server = this.resolver.resolve(e.serverAddress, e.serverPort, e.clientAddress,
+      e.clientPort, time);
+    if (server === UNKNOWN_PROCESS) this.counters.processes_not_found++;
+    return server;
+  }
+}

@@ -15,12 +15,30 @@ import { UsageError } from './usage-error.js';
 const EXIT_USAGE = 2;
 const PACKAGE_JSON = new URL('../../package.json', import.meta.url);
 
+const PORTS_OPTION = {
+  type: 'string',
+  default: DEFAULT_PORTS.join(','),
+  describe: 'TCP ports that carry SMTP, comma-separated',
+} as const;
+
+const WHERE_OPTION = {
+  type: 'string',
+  describe: 'keep only the events that match this hunting expression',
+} as const;
+
 const LOG_LEVEL_OPTION = {
   type: 'string',
   default: 'info',
   choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
   describe: 'level of the agent\'s own logs on standard error',
 } as const;
+
+/** The ports and the --where filter, checked before anything starts. */
+function filterOptions(args: { ports: string; where?: string }) {
+  const ports = parsePortList(args.ports);
+  const where = args.where === undefined ? undefined : compileQuery(args.where);
+  return { ports, where };
+}
 
 function requirePositive(flag: string, value: number): void {
   if (!Number.isFinite(value) || value <= 0) {
@@ -42,20 +60,17 @@ async function main(argv: string[]): Promise<number> {
       (y) => y
         .option('interface', { type: 'string', default: 'any',
           describe: 'interface to capture on; any means all of them' })
-        .option('ports', { type: 'string', default: DEFAULT_PORTS.join(','),
-          describe: 'TCP ports that carry SMTP, comma-separated' })
+        .option('ports', PORTS_OPTION)
         .option('inbound', { type: 'boolean', default: false,
           describe: 'also report what remote clients send to local mail servers' })
         .option('buffer-size', { type: 'number', default: 32,
           describe: 'kernel capture buffer, MiB; packets past it are dropped and counted' })
         .option('stats-interval', { type: 'number', default: 60,
           describe: 'seconds between stats lines in the log' })
-        .option('where', { type: 'string',
-          describe: 'keep only the events that match this hunting expression' })
+        .option('where', WHERE_OPTION)
         .option('log-level', LOG_LEVEL_OPTION),
       async (args) => {
-        const ports = parsePortList(args.ports);
-        const where = args.where === undefined ? undefined : compileQuery(args.where);
+        const { ports, where } = filterOptions(args);
         requirePositive('--buffer-size', args['buffer-size']);
         requirePositive('--stats-interval', args['stats-interval']);
         const log = createLogger(args['log-level']);
@@ -72,14 +87,11 @@ async function main(argv: string[]): Promise<number> {
       (y) => y
         .positional('files', { type: 'string', array: true, demandOption: true,
           describe: 'capture files (pcap, pcapng, optionally gzip-compressed), read in order' })
-        .option('ports', { type: 'string', default: DEFAULT_PORTS.join(','),
-          describe: 'TCP ports that carry SMTP, comma-separated' })
-        .option('where', { type: 'string',
-          describe: 'keep only the events that match this hunting expression' })
+        .option('ports', PORTS_OPTION)
+        .option('where', WHERE_OPTION)
         .option('log-level', LOG_LEVEL_OPTION),
       async (args) => {
-        const ports = parsePortList(args.ports);
-        const where = args.where === undefined ? undefined : compileQuery(args.where);
+        const { ports, where } = filterOptions(args);
         const log = createLogger(args['log-level']);
         exitCode = await runReplay({ files: args.files, ports, where }, log);
       })

@@ -23,6 +23,10 @@ export class CaptureStats {
   out_of_order_segments = 0;
   /** Times a flow's out-of-order buffer was full and the sensor stopped waiting for a hole. */
   reassembly_buffer_overflows = 0;
+  /** Times the out-of-order bytes of all flows together reached their limit. */
+  reassembly_total_buffer_overflows = 0;
+  /** Retransmissions whose bytes differ from the copy already delivered or held. */
+  overlap_conflicts = 0;
   gaps = 0;
   gap_bytes = 0;
 }

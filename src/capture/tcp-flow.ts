@@ -12,6 +12,10 @@ export class TcpFlow<Session> {
   /** Next flow with the same hash in the flow table's bucket. */
   nextInBucket: TcpFlow<Session> | undefined = undefined;
   closed = false;
+  /** In the reassembler's list of flows holding out-of-order bytes (WaitingFlows). */
+  waiting = false;
+  olderWaiting: TcpFlow<Session> | undefined = undefined;
+  newerWaiting: TcpFlow<Session> | undefined = undefined;
   lastTime: number;
 
   constructor(

@@ -14,7 +14,15 @@ export class TcpStream {
   started = false;
   /** A FIN was seen and every byte before it delivered. */
   finished = false;
-  /** Out-of-order segments sorted by sequence number; their sizes add up to bufferedBytes. */
+  /**
+   * Out-of-order segments sorted by sequence number; their sizes, HELD_SEGMENT_OVERHEAD_BYTES
+   * each included, add up to bufferedBytes.
+   */
   readonly buffered: BufferedSegment[] = [];
   bufferedBytes = 0;
+  /** Slot of the RecentBytesStore holding the last bytes delivered, or -1 for none yet. */
+  recentSlot = -1;
+  /** Sequence numbers of the bytes that slot holds: [recentStart, recentEnd). */
+  recentStart = 0;
+  recentEnd = 0;
 }

@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import { CaptureStats } from '../../src/capture/capture-stats.js';
 import { DecodedSegment, TcpFlag } from '../../src/capture/decoded-segment.js';
 import {
-  DEFAULT_REASSEMBLY_LIMITS, type ReassemblyLimits,
+  DEFAULT_REASSEMBLY_LIMITS, HELD_SEGMENT_OVERHEAD_BYTES, type ReassemblyLimits,
 } from '../../src/capture/reassembly-limits.js';
 import type { StreamHandler } from '../../src/capture/stream-handler.js';
 import type { TcpFlow } from '../../src/capture/tcp-flow.js';
@@ -25,7 +25,10 @@ interface SegmentSpec {
   time?: number;
 }
 
-/** Flow events as text: `open N`, `c:bytes`, `s:bytes`, `gap c N`, `close reason`. */
+/**
+ * Flow events as text: `open N`, `c:bytes`, `s:bytes`, `gap c N`, `anomaly c NAME`,
+ * `close reason`.
+ */
 class Transcript implements StreamHandler<number> {
   readonly lines: string[] = [];
   private flows = 0;
@@ -43,6 +46,10 @@ class Transcript implements StreamHandler<number> {
     this.lines.push(`gap ${fromClient ? 'c' : 's'} ${length}`);
   }
 
+  onAnomaly(_f: TcpFlow<number>, fromClient: boolean, name: string): void {
+    this.lines.push(`anomaly ${fromClient ? 'c' : 's'} ${name}`);
+  }
+
   onFlowClose(_f: TcpFlow<number>, reason: string): void {
     this.lines.push(`close ${reason}`);
   }
@@ -56,6 +63,7 @@ function run(specs: SegmentSpec[], limits: Partial<ReassemblyLimits> = {}) {
   const reassembler = new TcpReassembler(transcript, ports,
     { ...DEFAULT_REASSEMBLY_LIMITS, ...limits }, stats);
   let time = 1_000_000;
+  let peakBufferedBytes = 0;
   const segment = new DecodedSegment();
   for (const spec of specs) {
     time = spec.time ?? time + 1;
@@ -63,9 +71,10 @@ function run(specs: SegmentSpec[], limits: Partial<ReassemblyLimits> = {}) {
     reassembler.process(segment, time);
     // The capture library reuses its buffer: anything kept must have been copied.
     segment.buf.fill(0x58);
+    peakBufferedBytes = Math.max(peakBufferedBytes, reassembler.bufferedBytes);
   }
   reassembler.finish(time);
-  return { lines: transcript.lines, stats };
+  return { lines: transcript.lines, stats, peakBufferedBytes, reassembler };
 }
 
 function fill(segment: DecodedSegment, spec: SegmentSpec): void {
@@ -96,6 +105,9 @@ function handshake(c: number, s: number): SegmentSpec[] {
 }
 
 const OPEN = 'open 10.0.0.1:40000';
+const CONFLICT = 'anomaly c tcp_overlap_conflict';
+/** Room for two held 4-byte segments, each with its record. */
+const TWO_SMALL_SEGMENTS = 2 * (4 + HELD_SEGMENT_OVERHEAD_BYTES);
 
 interface Case {
   name: string;
@@ -128,7 +140,77 @@ const cases: Case[] = [
     name: 'an overlapping retransmission delivers only its new bytes, the first copy wins',
     segments: [...handshake(100, 500), { from: 'c', seq: 101, data: 'abc' },
       { from: 'c', seq: 102, data: 'XYde' }],
+    expected: [OPEN, 'c:abc', CONFLICT, 'c:de', 'close end_of_capture'],
+  },
+  {
+    name: 'a retransmission with other bytes keeps the first copy and reports the conflict',
+    segments: [...handshake(100, 500), { from: 'c', seq: 101, data: 'abc' },
+      { from: 'c', seq: 101, data: 'aXc' }, { from: 'c', seq: 104, data: 'd' }],
+    expected: [OPEN, 'c:abc', CONFLICT, 'c:d', 'close end_of_capture'],
+  },
+  {
+    name: 'an overlapping retransmission with the same bytes is no conflict',
+    segments: [...handshake(100, 500), { from: 'c', seq: 101, data: 'abc' },
+      { from: 'c', seq: 102, data: 'bcde' }],
     expected: [OPEN, 'c:abc', 'c:de', 'close end_of_capture'],
+  },
+  {
+    name: 'a held copy with other bytes is dropped at once and reported',
+    segments: [...handshake(100, 500), { from: 'c', seq: 104, data: 'def' },
+      { from: 'c', seq: 104, data: 'dXf' }, { from: 'c', seq: 101, data: 'abc' }],
+    expected: [OPEN, CONFLICT, 'c:abc', 'c:def', 'close end_of_capture'],
+  },
+  {
+    name: 'of two overlapping held copies the one starting first is delivered, then reported',
+    segments: [...handshake(100, 500), { from: 'c', seq: 105, data: 'efg' },
+      { from: 'c', seq: 104, data: 'dXfg' }, { from: 'c', seq: 101, data: 'abc' }],
+    expected: [OPEN, 'c:abc', 'c:dXfg', CONFLICT, 'close end_of_capture'],
+  },
+  {
+    name: 'a keep-alive with a garbage byte is no conflict',
+    segments: [...handshake(100, 500), { from: 'c', seq: 101, data: 'abc' },
+      { from: 'c', seq: 103, data: 'Z' }, { from: 's', seq: 501, data: 'ok' }],
+    expected: [OPEN, 'c:abc', 's:ok', 'close end_of_capture'],
+  },
+  {
+    name: 'a longer segment starting one byte back is compared, not taken for a keep-alive',
+    segments: [...handshake(100, 500), { from: 'c', seq: 101, data: 'abc' },
+      { from: 'c', seq: 103, data: 'Zd' }],
+    expected: [OPEN, 'c:abc', CONFLICT, 'c:d', 'close end_of_capture'],
+  },
+  {
+    name: 'only the remembered last bytes are compared with a retransmission',
+    limits: { recentBytesPerStream: 4 },
+    segments: [...handshake(100, 500), { from: 'c', seq: 101, data: 'abcdefgh' },
+      { from: 'c', seq: 101, data: 'Xbcdefgh' }, { from: 'c', seq: 101, data: 'abcdefXh' }],
+    expected: [OPEN, 'c:abcdefgh', CONFLICT, 'close end_of_capture'],
+  },
+  {
+    name: 'remembered bytes wrap around 2^32 with the sequence numbers',
+    limits: { recentBytesPerStream: 4 },
+    segments: [...handshake(0xfffffffc, 500), { from: 'c', seq: 0xfffffffd, data: 'ab' },
+      { from: 'c', seq: 0xffffffff, data: 'cde' }, { from: 'c', seq: 0xffffffff, data: 'cdE' },
+      { from: 'c', seq: 0xffffffff, data: 'cde' }],
+    expected: [OPEN, 'c:ab', 'c:cde', CONFLICT, 'close end_of_capture'],
+  },
+  {
+    name: 'bytes before a gap are forgotten: a copy spanning the gap is compared after it',
+    segments: [...handshake(100, 500), { from: 'c', seq: 101, data: 'abc' },
+      { from: 'c', seq: 110, data: 'xyz' }, { from: 's', seq: 501, ack: 113 },
+      { from: 'c', seq: 101, data: 'abcdefghixyz' }],
+    expected: [OPEN, 'c:abc', 'gap c 6', 'c:xyz', 'close end_of_capture'],
+  },
+  {
+    name: 'capture started after the SYN: the SYN-ACK fixes where the client data starts',
+    segments: [{ from: 's', seq: 500, ack: 101, flags: SYN | ACK },
+      { from: 'c', seq: 104, data: 'def' }, { from: 'c', seq: 101, data: 'abc' }],
+    expected: [OPEN, 'c:abc', 'c:def', 'close end_of_capture'],
+  },
+  {
+    name: 'server bytes that differ in a retransmission are reported for the server',
+    segments: [...handshake(100, 500), { from: 's', seq: 501, data: '250 ok\r\n' },
+      { from: 's', seq: 501, data: '550 no\r\n' }],
+    expected: [OPEN, 's:250 ok\r\n', 'anomaly s tcp_overlap_conflict', 'close end_of_capture'],
   },
   {
     name: 'buffered duplicates of a future segment are kept once',
@@ -153,6 +235,56 @@ const cases: Case[] = [
     segments: [...handshake(100, 500), { from: 'c', seq: 101, data: 'abc' },
       { from: 's', seq: 501, flags: RST }, { from: 'c', seq: 104, data: 'late' }],
     expected: [OPEN, 'c:abc', 'close rst'],
+  },
+  {
+    name: 'FIN then RST from the other side closes the flow once, as reset',
+    segments: [...handshake(100, 500), { from: 'c', seq: 101, data: 'abc' },
+      { from: 'c', seq: 104, flags: FIN | ACK }, { from: 's', seq: 501, flags: RST | ACK }],
+    expected: [OPEN, 'c:abc', 'close rst'],
+  },
+  {
+    name: 'RST then a late FIN: the FIN is ignored',
+    segments: [...handshake(100, 500), { from: 'c', seq: 101, data: 'abc' },
+      { from: 's', seq: 501, flags: RST }, { from: 'c', seq: 104, flags: FIN | ACK }],
+    expected: [OPEN, 'c:abc', 'close rst'],
+  },
+  {
+    name: 'a FIN from the server first, then the data and FIN of the client',
+    segments: [...handshake(100, 500), { from: 's', seq: 501, data: '221 bye\r\n' },
+      { from: 's', seq: 510, flags: FIN | ACK }, { from: 'c', seq: 101, data: 'QUIT\r\n' },
+      { from: 'c', seq: 107, flags: FIN | ACK }],
+    expected: [OPEN, 's:221 bye\r\n', 'c:QUIT\r\n', 'close fin'],
+  },
+  {
+    name: 'a FIN that arrives before the last data waits for it',
+    segments: [...handshake(100, 500), { from: 'c', seq: 104, flags: FIN | ACK },
+      { from: 'c', seq: 101, data: 'abc' }, { from: 's', seq: 501, flags: FIN | ACK }],
+    expected: [OPEN, 'c:abc', 'close fin'],
+  },
+  {
+    name: 'one-sided capture: the client alone is delivered; a hole waits for the end',
+    segments: [{ from: 'c', seq: 100, flags: SYN }, { from: 'c', seq: 101, ack: 501 },
+      { from: 'c', seq: 101, ack: 530, data: 'EHLO a\r\n' },
+      { from: 'c', seq: 115, ack: 560, data: 'QUIT\r\n' }],
+    expected: [OPEN, 'c:EHLO a\r\n', 'gap c 6', 'c:QUIT\r\n', 'close end_of_capture'],
+  },
+  {
+    name: 'the total buffer limit gives up the hole of the flow that has waited longest',
+    limits: { maxBufferedBytesTotal: TWO_SMALL_SEGMENTS },
+    segments: [{ from: 'c', seq: 1, data: 'a', clientPort: 40001 },
+      { from: 'c', seq: 5, data: 'efgh', clientPort: 40001 },
+      { from: 'c', seq: 1, data: 'A', clientPort: 40002 },
+      { from: 'c', seq: 5, data: 'EFGH', clientPort: 40002 },
+      { from: 'c', seq: 9, data: 'IJKL', clientPort: 40002 }],
+    expected: ['open 10.0.0.1:40001', 'c:a', 'open 10.0.0.1:40002', 'c:A', 'gap c 3',
+      'c:efgh', 'close end_of_capture', 'gap c 3', 'c:EFGH', 'c:IJKL', 'close end_of_capture'],
+  },
+  {
+    name: 'the total buffer limit can give up the hole of the flow being filled',
+    limits: { maxBufferedBytesTotal: TWO_SMALL_SEGMENTS },
+    segments: [...handshake(100, 500), { from: 'c', seq: 103, data: 'cdef' },
+      { from: 'c', seq: 107, data: 'ghij' }, { from: 'c', seq: 111, data: 'k' }],
+    expected: [OPEN, 'gap c 2', 'c:cdef', 'c:ghij', 'c:k', 'close end_of_capture'],
   },
   {
     name: 'a new SYN with a new ISN on a closed 4-tuple is a new connection',
@@ -194,10 +326,18 @@ const cases: Case[] = [
   },
   {
     name: 'the out-of-order buffer limit stops the wait and reports the gap',
-    limits: { maxBufferedBytesPerStream: 8 },
+    limits: { maxBufferedBytesPerStream: TWO_SMALL_SEGMENTS },
     segments: [...handshake(100, 500), { from: 'c', seq: 105, data: 'efgh' },
       { from: 'c', seq: 109, data: 'ijkl' }, { from: 'c', seq: 113, data: 'mnop' }],
     expected: [OPEN, 'gap c 4', 'c:efgh', 'c:ijkl', 'c:mnop', 'close end_of_capture'],
+  },
+  {
+    name: 'empty FIN segments ahead of a hole count against the buffer limit',
+    limits: { maxBufferedBytesPerStream: 3 * HELD_SEGMENT_OVERHEAD_BYTES },
+    segments: [...handshake(100, 500), { from: 'c', seq: 110, flags: FIN | ACK },
+      { from: 'c', seq: 111, flags: FIN | ACK }, { from: 'c', seq: 112, flags: FIN | ACK },
+      { from: 'c', seq: 113, flags: FIN | ACK }, { from: 'c', seq: 114, flags: FIN | ACK }],
+    expected: [OPEN, 'gap c 9', 'close end_of_capture'],
   },
   {
     name: 'a segment cut by the snap length is its captured bytes and a gap',
@@ -238,12 +378,29 @@ describe('TcpReassembler', () => {
 
   test('limits and losses are counted', () => {
     const { stats } = run(cases.find((c) => c.name.startsWith('the out-of-order'))!.segments,
-      { maxBufferedBytesPerStream: 8 });
+      { maxBufferedBytesPerStream: TWO_SMALL_SEGMENTS });
     assert.equal(stats.reassembly_buffer_overflows, 1);
     assert.equal(stats.gaps, 1);
     assert.equal(stats.gap_bytes, 4);
     const evicted = run(cases.find((c) => c.name.startsWith('a full flow'))!.segments,
       { maxFlows: 1 });
     assert.equal(evicted.stats.flows_evicted, 1);
+  });
+
+  test('conflicts and total buffer overflows are counted, held bytes stay under the limit', () => {
+    const conflict = run(cases.find((c) => c.name.startsWith('a held copy'))!.segments);
+    assert.equal(conflict.stats.overlap_conflicts, 1);
+    assert.equal(conflict.stats.retransmitted_bytes, 3);
+    const total = run(cases.find((c) => c.name.startsWith('the total buffer limit gives'))!
+      .segments, { maxBufferedBytesTotal: TWO_SMALL_SEGMENTS });
+    assert.equal(total.stats.reassembly_total_buffer_overflows, 1);
+    assert.equal(total.stats.gap_bytes, 6);
+    assert.equal(total.peakBufferedBytes, TWO_SMALL_SEGMENTS);
+    assert.equal(total.reassembler.bufferedBytes, 0);
+  });
+
+  test('a remembered-bytes size that is not a power of two is refused', () => {
+    assert.throws(() => run([], { recentBytesPerStream: 100 }),
+      /recentBytesPerStream must be 0 or a power of two, not 100/);
   });
 });

@@ -8,8 +8,11 @@ cd "$(dirname "$0")/.."
 # libpcap-dev: node_pcap's native addon. The rest are what the tests run: tshark is the
 # second opinion in conformance tests and benchmarks, tcpdump records captures, aiosmtpd,
 # swaks, msmtp and curl are the real server and clients of the recorded fixtures and the
-# attribution tests; iproute2 makes their network namespaces.
-packages=(libpcap-dev tshark tcpdump python3-aiosmtpd swaks msmtp curl iproute2)
+# attribution tests; iproute2 makes their network namespaces; rsyslog (with gnutls) is the
+# real collector of the syslog sink tests, openssl makes their certificates, and systemd
+# brings systemd-analyze for the unit file test.
+packages=(libpcap-dev tshark tcpdump python3-aiosmtpd swaks msmtp curl iproute2 rsyslog
+  rsyslog-gnutls openssl systemd)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' \

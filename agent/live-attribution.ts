@@ -26,16 +26,17 @@ export class AttributionCounters {
 export class LiveAttribution implements ConnectionAttribution {
   readonly counters = new AttributionCounters();
 
+  /** @param resolver undefined when attribution is disabled: processes are then unknown. */
   constructor(
-    private readonly resolver: SocketOwnerResolver,
+    private readonly resolver: SocketOwnerResolver | undefined,
     private readonly localAddresses: LocalAddresses,
     private readonly reportInbound: boolean,
   ) {}
 
   atFirstPacket(e: ConnectionEndpoints, time: number): AttributedConnection | undefined {
     const clientIsLocal = this.localAddresses.has(e.clientAddress, time);
-    const client = this.resolver.resolve(e.clientAddress, e.clientPort, e.serverAddress,
-      e.serverPort, time);
+    const client = this.resolver?.resolve(e.clientAddress, e.clientPort, e.serverAddress,
+      e.serverPort, time) ?? UNKNOWN_PROCESS;
     if (clientIsLocal || client !== UNKNOWN_PROCESS) {
       this.counters.outbound_connections++;
       if (client === UNKNOWN_PROCESS) this.counters.processes_not_found++;
@@ -54,8 +55,8 @@ export class LiveAttribution implements ConnectionAttribution {
   }
 
   serverProcess(e: ConnectionEndpoints, time: number): ProcessInfo {
-    const server = this.resolver.resolve(e.serverAddress, e.serverPort, e.clientAddress,
-      e.clientPort, time);
+    const server = this.resolver?.resolve(e.serverAddress, e.serverPort, e.clientAddress,
+      e.clientPort, time) ?? UNKNOWN_PROCESS;
     if (server === UNKNOWN_PROCESS) this.counters.processes_not_found++;
     return server;
   }

@@ -3,7 +3,11 @@ import { Writable } from 'node:stream';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { CaptureError } from '../src/capture/capture-error.js';
+import type { ConfigOverrides } from '../src/config/config-overrides.js';
+import { ConfigError } from '../src/config/config-error.js';
+import { DEFAULT_CONFIG_PATH, loadConfig } from '../src/config/load-config.js';
 import { compileQuery } from '../src/events/query/query-compiler.js';
+import { SinkError } from '../src/sinks/sink-error.js';
 import { QueryError } from '../src/events/query/query-error.js';
 import { createLogger } from './logger.js';
 import { DEFAULT_PORTS, parsePortList } from './port-list.js';
@@ -33,17 +37,29 @@ const LOG_LEVEL_OPTION = {
   describe: 'level of the agent\'s own logs on standard error',
 } as const;
 
+/** Command-line flags shaped like the configuration file; they win over it key by key. */
+function runOverrides(args: {
+  interface?: string; ports?: string; inbound?: boolean; 'buffer-size'?: number;
+  'stats-interval'?: number; where?: string; 'log-level'?: string;
+}): ConfigOverrides {
+  return {
+    capture: {
+      interface: args.interface,
+      ports: args.ports === undefined ? undefined : parsePortList(args.ports),
+      inbound: args.inbound,
+      buffer_mib: args['buffer-size'],
+    },
+    output: { where: args.where },
+    stats: { interval_seconds: args['stats-interval'] },
+    logging: { level: args['log-level'] },
+  };
+}
+
 /** The ports and the --where filter, checked before anything starts. */
 function filterOptions(args: { ports: string; where?: string }) {
   const ports = parsePortList(args.ports);
   const where = args.where === undefined ? undefined : compileQuery(args.where);
   return { ports, where };
-}
-
-function requirePositive(flag: string, value: number): void {
-  if (!Number.isFinite(value) || value <= 0) {
-    throw new UsageError(`${flag}: expected a positive number, got '${value}'`);
-  }
 }
 
 function packageVersion(): string {
@@ -56,32 +72,27 @@ async function main(argv: string[]): Promise<number> {
     .scriptName('smtp-sensor')
     .usage('$0 <command> [options]\n\nReports every SMTP command a host sends, with the '
       + 'process that sent it.')
-    .command('run', 'Capture live and print the events of local senders as JSON lines',
+    .command('run', 'Capture live and send the events of local senders to the outputs',
       (y) => y
-        .option('interface', { type: 'string', default: 'any',
-          describe: 'interface to capture on; any means all of them' })
-        .option('ports', PORTS_OPTION)
-        .option('inbound', { type: 'boolean', default: false,
+        .option('config', { type: 'string',
+          describe: `YAML configuration file (default ${DEFAULT_CONFIG_PATH}, if present)` })
+        .option('interface', { type: 'string',
+          describe: 'interface to capture on; any means all of them (default any)' })
+        .option('ports', { type: 'string',
+          describe: 'TCP ports that carry SMTP, comma-separated (default 25,465,587)' })
+        .option('inbound', { type: 'boolean',
           describe: 'also report what remote clients send to local mail servers' })
-        .option('buffer-size', { type: 'number', default: 32,
-          describe: 'kernel capture buffer, MiB; packets past it are dropped and counted' })
-        .option('stats-interval', { type: 'number', default: 60,
-          describe: 'seconds between stats lines in the log' })
+        .option('buffer-size', { type: 'number',
+          describe: 'kernel capture buffer, MiB (default 32); packets past it are counted' })
+        .option('stats-interval', { type: 'number',
+          describe: 'seconds between stats lines in the log (default 60)' })
         .option('where', WHERE_OPTION)
-        .option('log-level', LOG_LEVEL_OPTION),
+        .option('log-level', { ...LOG_LEVEL_OPTION, default: undefined }),
       async (args) => {
-        const { ports, where } = filterOptions(args);
-        requirePositive('--buffer-size', args['buffer-size']);
-        requirePositive('--stats-interval', args['stats-interval']);
-        const log = createLogger(args['log-level']);
-        exitCode = await runLive({
-          interfaceName: args.interface,
-          ports,
-          inbound: args.inbound,
-          bufferMiB: args['buffer-size'],
-          statsIntervalSeconds: args['stats-interval'],
-          where,
-        }, log);
+        const overrides = runOverrides(args);
+        const config = loadConfig(args.config, overrides);
+        const log = createLogger(config.logging.level);
+        exitCode = await runLive({ config, path: args.config, overrides }, log);
       })
     .command('replay <files..>', 'Read pcap/pcapng files and print their events as JSON lines',
       (y) => y
@@ -145,7 +156,8 @@ main(hideBin(process.argv)).then(
       process.exitCode = EXIT_USAGE;
       return;
     }
-    if (error instanceof UsageError || error instanceof CaptureError) {
+    if (error instanceof UsageError || error instanceof CaptureError
+      || error instanceof ConfigError || error instanceof SinkError) {
       process.stderr.write(`smtp-sensor: ${error.message}\n`);
       process.exitCode = EXIT_USAGE;
       return;

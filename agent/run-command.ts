@@ -1,60 +1,61 @@
 import type pino from 'pino';
-import { CaptureStats } from '../src/capture/capture-stats.js';
 import { LiveCapture } from '../src/capture/live-capture.js';
 import { portFilter } from '../src/capture/port-filter.js';
 import { DEFAULT_REASSEMBLY_LIMITS } from '../src/capture/reassembly-limits.js';
+import type { ConfigOverrides } from '../src/config/config-overrides.js';
+import type { SensorConfig } from '../src/config/config-schema.js';
 import type { SensorEvent } from '../src/events/sensor-event.js';
+import { PrometheusExporter } from '../src/sinks/metrics/prometheus-exporter.js';
+import type { SensorFigures } from '../src/sinks/metrics/sensor-figures.js';
 import { SocketOwnerResolver } from '../src/proc/socket-owner-resolver.js';
-import { EventWriter } from './event-writer.js';
 import { readHostIdentity } from './host-identity-reader.js';
 import { LiveAttribution } from './live-attribution.js';
 import { LocalAddresses } from './local-addresses.js';
+import { OutputRouter } from './output-router.js';
 import { SensorPipeline } from './sensor-pipeline.js';
 
-export interface RunOptions {
-  interfaceName: string;
-  ports: readonly number[];
-  /** Also report commands that remote clients send to local servers. */
-  inbound: boolean;
-  /** Kernel capture buffer in MiB. */
-  bufferMiB: number;
-  /** Seconds between stats lines in the log. */
-  statsIntervalSeconds: number;
-  where?: (event: SensorEvent) => boolean;
+/**
+ * How long SIGTERM gives network sinks to deliver what is spooled; what is left stays in the
+ * spool for the next start. The unit's TimeoutStopSec (30 s) leaves room for the rest.
+ */
+const STOP_DELIVERY_MS = 10_000;
+
+export interface ConfigSource {
+  config: SensorConfig;
+  /** The file it came from (undefined: the default path), read again on SIGHUP. */
+  path: string | undefined;
+  overrides: ConfigOverrides;
 }
 
 /**
- * `smtp-sensor run`: live capture until SIGTERM or SIGINT, events on standard output as they
- * come. Resolves with the exit code: 0 after a signal, 1 when standard output went away
- * (events could no longer be delivered, which must not go unnoticed).
+ * `smtp-sensor run`: live capture until SIGTERM or SIGINT, events to the configured sinks as
+ * they come. Resolves with the exit code: 0 after a signal, 1 when standard output, the only
+ * sink, went away (events could no longer be delivered, which must not go unnoticed).
  */
-export async function runLive(options: RunOptions, log: pino.Logger): Promise<number> {
-  const resolver = new SocketOwnerResolver();
-  resolver.indexAllProcesses();
-  const attribution = new LiveAttribution(resolver, new LocalAddresses(), options.inbound);
-  const writer = new EventWriter(1);
+export async function runLive(source: ConfigSource, log: pino.Logger): Promise<number> {
+  const { config } = source;
+  const resolver = config.attribution.enabled ? new SocketOwnerResolver() : undefined;
+  resolver?.indexAllProcesses();
+  const attribution = new LiveAttribution(resolver, new LocalAddresses(),
+    config.capture.inbound);
+  const outputs = new OutputRouter(config, source.path, source.overrides, log);
   const eventCounts: Record<string, number> = {};
-  let filtered = 0;
   const pipeline = new SensorPipeline({
-    ports: options.ports,
+    ports: config.capture.ports,
     host: readHostIdentity(),
     limits: DEFAULT_REASSEMBLY_LIMITS,
     attribution,
-    emit: (event) => {
-      if (options.where !== undefined && !options.where(event)) {
-        filtered++;
-        return;
-      }
+    emit: (event: SensorEvent) => {
       eventCounts[event.event_simpleName] = (eventCounts[event.event_simpleName] ?? 0) + 1;
-      writer.write(event);
+      outputs.write(event);
     },
   });
   let internalErrors = 0;
-  const filter = portFilter(options.ports);
+  const filter = portFilter(config.capture.ports);
   const capture = new LiveCapture({
-    interfaceName: options.interfaceName,
+    interfaceName: config.capture.interface,
     filter,
-    bufferBytes: options.bufferMiB * 1024 * 1024,
+    bufferBytes: config.capture.buffer_mib * 1024 * 1024,
   }, (buf, header, linkType) => {
     try {
       pipeline.processPacket(buf, header, linkType);
@@ -67,41 +68,52 @@ export async function runLive(options: RunOptions, log: pino.Logger): Promise<nu
     pcap: capture.counters(),
     flows: pipeline.flowCount,
     events: eventCounts,
-    events_filtered: filtered,
     internal_errors: internalErrors,
-    capture: pipeline.captureStats as CaptureStats,
+    capture: pipeline.captureStats,
     smtp: pipeline.smtpStats,
-    attribution: { ...attribution.counters, ...resolver.stats },
+    attribution: { ...attribution.counters, ...resolver?.stats },
+    outputs: outputs.current.stats(),
   });
+  const figures = (): SensorFigures => ({
+    packets: pipeline.captureStats.packets,
+    pcapDrops: capture.counters().dropped,
+    flows: pipeline.flowCount,
+    eventsByKind: eventCounts,
+    attributionMisses: attribution.counters.processes_not_found,
+    sinks: outputs.current.stats(),
+  });
+  const exporter = config.stats.prometheus.enabled ? new PrometheusExporter(figures) : undefined;
+  await exporter?.listen(config.stats.prometheus.listen);
+
   return new Promise<number>((resolve) => {
-    let stopped = false;
-    const stop = (code: number, reason: string) => {
-      if (stopped) return;
-      stopped = true;
+    let stopping = false;
+    const stop = async (code: number, reason: string) => {
+      if (stopping) return;
+      stopping = true;
       clearInterval(timer);
-      const counters = capture.counters();
+      process.off('SIGTERM', onTerm).off('SIGINT', onInt).off('SIGHUP', onHup);
+      const pcap = capture.counters();
       capture.close();
       pipeline.finish();
-      writer.flush();
-      log.info({ reason, ...stats(), pcap: counters }, 'capture stopped');
-      process.off('SIGTERM', onTerm);
-      process.off('SIGINT', onInt);
-      resolve(writer.closed ? 1 : code);
+      await outputs.close(Date.now() + STOP_DELIVERY_MS);
+      await exporter?.close();
+      log.info({ reason, ...stats(), pcap }, 'capture stopped');
+      resolve(code);
     };
-    const onTerm = () => stop(0, 'SIGTERM');
-    const onInt = () => stop(0, 'SIGINT');
-    process.on('SIGTERM', onTerm);
-    process.on('SIGINT', onInt);
+    const onTerm = () => void stop(0, 'SIGTERM');
+    const onInt = () => void stop(0, 'SIGINT');
+    const onHup = () => outputs.reload();
+    process.on('SIGTERM', onTerm).on('SIGINT', onInt).on('SIGHUP', onHup);
     const timer = setInterval(() => log.info(stats(), 'capture stats'),
-      options.statsIntervalSeconds * 1000);
+      config.stats.interval_seconds * 1000);
     capture.start(() => {
-      writer.flush();
-      if (writer.closed) {
+      outputs.current.flush();
+      if (outputs.current.outputClosed) {
         log.error('standard output closed: events can no longer be delivered');
-        stop(1, 'output_closed');
+        void stop(1, 'output_closed');
       }
     });
-    log.info({ interface: options.interfaceName, filter, inbound: options.inbound },
-      'capture started');
+    log.info({ interface: config.capture.interface, filter, inbound: config.capture.inbound,
+      sinks: config.output.sinks.map((sink) => sink.type) }, 'capture started');
   });
 }

@@ -1,0 +1,79 @@
+import type pino from 'pino';
+import type { SensorConfig } from '../src/config/config-schema.js';
+import { loadConfig } from '../src/config/load-config.js';
+import type { ConfigOverrides } from '../src/config/config-overrides.js';
+import type { SensorEvent } from '../src/events/sensor-event.js';
+import { SinkSet } from '../src/sinks/sink-set.js';
+
+/** How long the old sinks of a SIGHUP reload get to deliver before they are closed, ms. */
+const RELOAD_CLOSE_MS = 2_000;
+
+/**
+ * The sinks of the running configuration, and what SIGHUP does to them: the configuration is
+ * read again; a bad file is refused (logged) and the running one kept; output files are
+ * reopened (for an external log rotation); when the outputs or the spool changed, the old sink
+ * set delivers what it can and is replaced. Capture settings apply at the next restart.
+ */
+export class OutputRouter {
+  private sinks: SinkSet;
+  private reloading: Promise<void> | undefined;
+
+  constructor(
+    private config: SensorConfig,
+    private readonly configPath: string | undefined,
+    private readonly overrides: ConfigOverrides,
+    private readonly log: pino.Logger,
+  ) {
+    this.sinks = new SinkSet(config, log);
+  }
+
+  get current(): SinkSet {
+    return this.sinks;
+  }
+
+  write(event: SensorEvent): void {
+    this.sinks.write(event);
+  }
+
+  reload(): void {
+    let next: SensorConfig;
+    try {
+      next = loadConfig(this.configPath, this.overrides);
+    } catch (error) {
+      this.log.error({ error: (error as Error).message }, 'configuration reload refused');
+      return;
+    }
+    this.log.level = next.logging.level;
+    if (JSON.stringify(next.capture) !== JSON.stringify(this.config.capture)) {
+      this.log.warn('capture settings changed: they apply when the sensor restarts');
+    }
+    const outputsChanged = JSON.stringify([next.output, next.spool])
+      !== JSON.stringify([this.config.output, this.config.spool]);
+    this.config = next;
+    if (!outputsChanged || this.reloading !== undefined) {
+      this.sinks.reopen();
+      this.log.info('configuration reloaded, output files reopened');
+      return;
+    }
+    this.replaceSinks(next);
+  }
+
+  /** Flushes and closes, giving network sinks until `deadline` (ms since the epoch). */
+  async close(deadline: number): Promise<void> {
+    await this.reloading;
+    await this.sinks.close(deadline);
+  }
+
+  private replaceSinks(next: SensorConfig): void {
+    const old = this.sinks;
+    // The old set takes writes until its close settles, so nothing is dropped meanwhile.
+    this.reloading = old.close(Date.now() + RELOAD_CLOSE_MS).then(() => {
+      this.sinks = new SinkSet(next, this.log);
+      this.log.info('configuration reloaded, outputs replaced');
+    }).catch((error: unknown) => {
+      this.log.error({ error: (error as Error).message }, 'outputs could not be replaced');
+    }).finally(() => {
+      this.reloading = undefined;
+    });
+  }
+}

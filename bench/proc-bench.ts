@@ -6,21 +6,31 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DEFAULT_PROC_LIMITS } from '../src/proc/proc-limits.js';
 import { UNKNOWN_PROCESS } from '../src/proc/process-info.js';
+import { ProcFileReader } from '../src/proc/proc-file-reader.js';
+import { SockDiag } from '../src/proc/sock-diag.js';
 import { SocketOwnerResolver } from '../src/proc/socket-owner-resolver.js';
+import { findSocketInode } from '../src/proc/socket-table-search.js';
+import { TcpTuple } from '../src/proc/tcp-tuple.js';
 
 /**
  * What attribution costs on a host with many processes: SLEEPERS idle processes, then CLIENTS
  * short-lived bash clients (bash opens the connection itself, through /dev/tcp) connecting to a
  * local server, each connection resolved as soon as it is accepted (as the agent resolves at
- * the SYN). Reports the cost per new connection, per repeated lookup, and of a full scan. Run
- * with `npx tsc -p . && node dist/bench/proc-bench.js [SLEEPERS] [CLIENTS]`.
+ * the SYN). Reports the cost per new connection, per repeated lookup, and of a full scan, then
+ * the steps apart: connection -> inode through sock_diag and through /proc/net/tcp, and a listing
+ * of /proc. Run with `npm run build && node dist/bench/proc-bench.js [SLEEPERS] [CLIENTS]
+ * [tables]`; `tables` finds sockets in /proc/net/tcp{,6} instead of through sock_diag, as
+ * without the addon. Figures: docs/process-attribution.md, Cost.
  */
 const SLEEPERS = Number(process.argv[2] ?? 2_000);
 const CLIENTS = Number(process.argv[3] ?? 300);
+const USE_SOCK_DIAG = process.argv[4] !== 'tables';
 /** Clients started together, then the next batch after BATCH_PAUSE_MS: about 200 a second. */
 const BATCH = 10;
 const BATCH_PAUSE_MS = 50;
 const FULL_SCAN_RUNS = 5;
+/** Connections on which each step is timed alone. */
+const STEP_RUNS = 100;
 const BASH = '/bin/bash';
 /**
  * Connects, waits up to 3 s for a reply that never comes, exits: a script sending one message.
@@ -115,6 +125,32 @@ function measureRepeats(resolver: SocketOwnerResolver, port: number, sockets: So
   return { cached, indexed };
 }
 
+/**
+ * The two steps of a lookup apart, on the connections still open: connection -> inode (through
+ * sock_diag, and by reading /proc/net/tcp as without it), and listing /proc, which the search
+ * for a new process avoids when it can.
+ */
+function measureSteps(port: number, sockets: Socket[]) {
+  const sockDiag = SockDiag.load();
+  const reader = new ProcFileReader(DEFAULT_PROC_LIMITS.maxSocketTableBytes);
+  const steps = { sockDiag: [] as number[], table: [] as number[], listing: [] as number[] };
+  for (const socket of sockets.filter((open) => !open.destroyed).slice(0, STEP_RUNS)) {
+    const tuple = TcpTuple.parse('127.0.0.1', socket.remotePort!, '127.0.0.1', port)!;
+    if (sockDiag !== undefined) steps.sockDiag.push(timed(() => sockDiag.findInode(tuple)));
+    steps.table.push(timed(() => findSocketInode(reader.read('/proc/net/tcp')!,
+      tuple.ipv4Needle!)));
+    steps.listing.push(timed(() => readdirSync('/proc')));
+  }
+  return steps;
+}
+
+/** Milliseconds `work` took. */
+function timed(work: () => unknown): number {
+  const before = performance.now();
+  work();
+  return performance.now() - before;
+}
+
 async function main(): Promise<void> {
   const sleepersStarted = performance.now();
   await startSleepers();
@@ -122,16 +158,23 @@ async function main(): Promise<void> {
   console.log(`${SLEEPERS} sleepers started in ${(performance.now() - sleepersStarted)
     .toFixed(0)} ms; ${processCount} processes on the host`);
 
-  const resolver = new SocketOwnerResolver();
+  const resolver = new SocketOwnerResolver({ useSockDiag: USE_SOCK_DIAG });
+  console.log(`sockets found through ${USE_SOCK_DIAG ? 'sock_diag' : '/proc/net/tcp{,6}'}`);
   const fullScans = measureFullScans(resolver);
   const statsBefore = { ...resolver.stats };
   const { server, port, results } = await resolveNewConnections(resolver);
   const repeats = measureRepeats(resolver, port, results.accepted);
+  const steps = measureSteps(port, results.accepted);
 
   console.log(summary('full scan of every process', fullScans));
   console.log(summary('new connection, short-lived client (cold)', results.times));
   console.log(summary('same connection again (connection cache)', repeats.cached));
   console.log(summary('same connection after the cache TTL (index)', repeats.indexed));
+  if (steps.sockDiag.length > 0) {
+    console.log(summary('step: inode through sock_diag', steps.sockDiag));
+  }
+  console.log(summary('step: inode in /proc/net/tcp', steps.table));
+  console.log(summary('step: listing /proc', steps.listing));
   console.log(`new connections: ${results.times.length}, wrongly attributed ${results.wrong}, `
     + `unknown ${results.unknown}`);
   const stats = resolver.stats as unknown as Record<string, number>;

@@ -39,7 +39,7 @@ target="$destdir$prefix"
 install -d -m 0755 "$(dirname "$target")"
 rm -rf "$target.new"
 install -d -m 0755 "$target.new"
-cp -a agent dist package.json package-lock.json README.md docs systemd "$target.new/"
+cp -a agent dist native package.json package-lock.json README.md docs systemd "$target.new/"
 cp -a node_modules "$target.new/"
 # Compiled tests and benchmarks are not part of the agent.
 rm -rf "$target.new/dist/test" "$target.new/dist/bench"

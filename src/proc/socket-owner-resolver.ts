@@ -7,8 +7,9 @@ import { ProcError } from './proc-error.js';
 import { DEFAULT_PROC_LIMITS, type ProcLimits } from './proc-limits.js';
 import { ProcessDetailsReader } from './process-details-reader.js';
 import { type ProcessInfo, UNKNOWN_PROCESS } from './process-info.js';
-import { ProcessScanner } from './process-scanner.js';
+import { ANY_SOCKET, ProcessScanner } from './process-scanner.js';
 import { ScanBudget } from './scan-budget.js';
+import { SockDiag } from './sock-diag.js';
 import { chooseSocketOwner, type SocketHolder } from './shared-socket-rule.js';
 import { SocketInodeIndex } from './socket-inode-index.js';
 import { SocketOwnerStats } from './socket-owner-stats.js';
@@ -25,23 +26,32 @@ export interface SocketOwnerResolverOptions {
   limits?: Partial<ProcLimits>;
   /** Measures the time counters and nothing else; default performance.now. */
   elapsedClock?: () => number;
+  /**
+   * Find sockets of the sensor's own network namespace through netlink sock_diag (the addon in
+   * native/sock-diag) rather than /proc/net/tcp{,6}. Default: when procRoot is /proc, because
+   * a folder laid out like /proc has tables of its own that the kernel does not know.
+   */
+  useSockDiag?: boolean;
 }
 
 interface CachedOwner {
   readonly process: ProcessInfo;
+  /** The socket it held, to tell when another socket has taken the four-tuple since. */
+  readonly inode: number;
   /** Capture time of the lookup that found it. */
   readonly time: number;
 }
 
 /**
  * Finds the local process that owns a TCP connection's socket: connection -> socket inode
- * through the socket tables, inode -> pid through an index of every process's fds, pid ->
- * ProcessInfo through /proc/PID. Synchronous, so that a lookup made while the connection's
- * first packet is processed reads /proc then, while the sender is most likely still connecting.
+ * through netlink sock_diag (or the socket tables), inode -> pid through an index of every
+ * process's fds, pid -> ProcessInfo through /proc/PID. Synchronous, so that a lookup made while
+ * the connection's first packet is processed reads /proc then, while the sender is most likely
+ * still connecting.
  *
  * Costs (docs/process-attribution.md has the figures): a remembered connection reads nothing; a
- * socket already in the index costs the table read and five small reads; a new socket is looked
- * for in recent owners, then in processes new since the last scan, and only then by a full
+ * socket already in the index costs one sock_diag request and five small reads; a new socket is
+ * looked for in the processes likely to hold it (likelyHolderScans), and only then by a full
  * scan, as the full-scan budget allows (fullScanBurst, then one per fullScanIntervalMs).
  *
  * `now` is the capture time of the packet being processed, in ms; the resolver reads no clock
@@ -65,6 +75,20 @@ export class SocketOwnerResolver {
   private readonly fullScanBudget: ScanBudget;
   /** Scans for a namespace not seen yet, made when a connection is in no table. */
   private readonly discoveryBudget: ScanBudget;
+  /**
+   * Where a socket missing from the index is looked for, in turn, each scan stopping at the
+   * first process that holds it: the pids allocated since the last such scan, the young
+   * processes (new at an earlier scan, before they connected), recent owners (daemons, pools),
+   * and last the processes a listing of the proc root shows new, which costs a millisecond with
+   * 2,000 processes. Short-lived clients come first because they race the lookup: their socket
+   * may be closed within milliseconds, while a daemon's next connection stays open meanwhile.
+   */
+  private readonly likelyHolderScans: readonly ((inode: number, now: number) => void)[] = [
+    (inode, now) => this.scanNewPids(now, inode),
+    (inode, now) => this.scanYoung(now, inode),
+    (inode, now) => this.scanRecentOwners(inode, now),
+    (inode, now) => this.scanNew(now, inode),
+  ];
 
   constructor(options: SocketOwnerResolverOptions = {}) {
     const procRoot = options.procRoot ?? '/proc';
@@ -83,8 +107,10 @@ export class SocketOwnerResolver {
     this.index = new SocketInodeIndex(limits.maxIndexedSockets, () => stats.index_evictions++);
     this.namespaces = new NetworkNamespaces(procRoot, ownNamespace(procRoot),
       limits.maxNetworkNamespaces, limits.namespaceAddressRefreshMs, stats);
-    this.scanner = new ProcessScanner(procRoot, this.index, this.namespaces, stats);
-    this.tables = new SocketTables(procRoot, this.namespaces, limits, stats);
+    this.scanner = new ProcessScanner(procRoot, this.index, this.namespaces, limits, stats);
+    const useSockDiag = options.useSockDiag ?? procRoot === '/proc';
+    const sockDiag = useSockDiag ? SockDiag.load() ?? 'unavailable' : undefined;
+    this.tables = new SocketTables(procRoot, this.namespaces, limits, stats, sockDiag);
     const passwdPath = options.passwdPath ?? join(dirname(procRoot), 'etc', 'passwd');
     const users = new UserNameTable(passwdPath, limits.maxPasswdBytes, stats);
     this.details = new ProcessDetailsReader(procRoot, users, limits.maxCommandLineBytes, stats);
@@ -119,6 +145,14 @@ export class SocketOwnerResolver {
     this.scanAll();
   }
 
+  /**
+   * Closes the netlink socket of sock_diag, which stays open between lookups; a later lookup
+   * opens it again. The socket is shared by the resolvers of one thread.
+   */
+  close(): void {
+    this.tables.close();
+  }
+
   private lookUpConnection(
     localAddress: string, localPort: number, remoteAddress: string, remotePort: number,
     now: number,
@@ -128,32 +162,50 @@ export class SocketOwnerResolver {
       this.stats.unparsable_addresses++;
       return UNKNOWN_PROCESS;
     }
-    const cached = this.connections.get(tuple.key);
-    if (cached !== undefined && now >= cached.time
-      && now - cached.time < this.limits.connectionCacheTtlMs) {
-      this.stats.connection_cache_hits++;
-      return cached.process;
-    }
+    const cached = this.cachedOwner(tuple, now);
+    if (cached !== undefined) return cached;
     const inode = this.findInode(tuple, now);
     if (inode <= 0) return UNKNOWN_PROCESS;
-    const process = this.lookUpInode(inode, now);
-    if (process !== UNKNOWN_PROCESS) this.connections.set(tuple.key, { process, time: now });
+    const process = this.lookUpInode(inode, now,
+      this.tables.foundBySockDiag ? tuple : undefined);
+    if (process !== UNKNOWN_PROCESS) {
+      this.connections.set(tuple.key, { process, inode, time: now });
+    }
     return process;
   }
 
   /**
-   * Namespaces that own the local address first: they are few and their tables small, so a
-   * container's connection costs one table read, not two. A connection in no table may be in a
-   * namespace no scanned process was in yet (a container started since the last scan), so the
-   * processes new since then are scanned to find its namespace, as the discovery budget allows:
-   * connections seen after NAT are in no table, and may come by the hundred a second.
+   * The owner remembered for the four-tuple, unless older than connectionCacheTtlMs or, as
+   * sock_diag shows (6 µs), held by another socket now: a closed connection's four-tuple can be
+   * taken again at once, as loopback connections do (net.ipv4.tcp_tw_reuse 2, the default,
+   * reuses a TIME_WAIT four-tuple for loopback): 3 of 100 python3 clients of one local server
+   * got the four-tuple of an earlier one within seconds.
+   */
+  private cachedOwner(tuple: TcpTuple, now: number): ProcessInfo | undefined {
+    const cached = this.connections.get(tuple.key);
+    if (cached === undefined || now < cached.time
+      || now - cached.time >= this.limits.connectionCacheTtlMs) {
+      return undefined;
+    }
+    if (this.tables.isHeldByAnother(tuple, cached.inode)) {
+      this.stats.reused_four_tuples++;
+      return undefined;
+    }
+    this.stats.connection_cache_hits++;
+    return cached.process;
+  }
+
+  /**
+   * A connection in no table may be in a namespace no scanned process was in yet (a container
+   * started since the last scan), so the processes new since then are scanned to find its
+   * namespace, as the discovery budget allows: connections seen after NAT are in no table, and
+   * may come by the hundred a second.
    */
   private findInode(tuple: TcpTuple, now: number): number {
-    let inode = this.tables.findInOtherNamespaces(tuple, now);
-    if (inode === SOCKET_NOT_LISTED) inode = this.tables.findInOwnNamespace(tuple);
+    let inode = this.tables.find(tuple, now);
     if (inode === SOCKET_NOT_LISTED && this.mayDiscover(now)) {
       const known = this.namespaces.additions;
-      this.scanNew();
+      this.scanNew(now);
       if (this.namespaces.additions !== known) {
         inode = this.tables.findInOtherNamespaces(tuple, now);
       }
@@ -164,28 +216,41 @@ export class SocketOwnerResolver {
   }
 
   /** The index first, then ever wider scans until one finds a holder. */
-  private lookUpInode(inode: number, now: number): ProcessInfo {
+  private lookUpInode(inode: number, now: number, sockDiagTuple?: TcpTuple): ProcessInfo {
     let owner = this.ownerFromIndex(inode);
-    if (owner !== undefined) {
-      this.stats.index_hits++;
-    } else if (this.scanner.hasScanned) {
-      this.scanRecentOwners();
-      owner = this.ownerFromIndex(inode);
-      if (owner === undefined) {
-        this.scanNew();
-        owner = this.ownerFromIndex(inode);
-      }
-    }
-    if (owner === undefined && this.mayScanAll(now)) {
-      this.scanAll();
-      owner = this.ownerFromIndex(inode);
-    }
+    if (owner !== undefined) this.stats.index_hits++;
+    else owner = this.searchHolders(inode, now, sockDiagTuple);
     if (owner === undefined) {
       this.stats.owners_not_found++;
       return UNKNOWN_PROCESS;
     }
     this.recentOwners.set(owner.pid, true);
+    this.scanner.leaveYoung(owner.pid);
     return this.details.read(owner.pid);
+  }
+
+  /**
+   * The likely holders (likelyHolderScans), then every process as the full-scan budget allows.
+   * When the socket was found by sock_diag (`sockDiagTuple`), sock_diag is asked again after
+   * each scan that did not find it, a few microseconds: a socket closed meanwhile (its process
+   * exited or closed it) ends the search, since no scan can find its owner any more and each
+   * costs more than the last (a full scan, tens of milliseconds).
+   */
+  private searchHolders(inode: number, now: number, sockDiagTuple: TcpTuple | undefined) {
+    if (this.scanner.hasScanned) {
+      for (const scan of this.likelyHolderScans) {
+        scan(inode, now);
+        const owner = this.ownerFromIndex(inode);
+        if (owner !== undefined) return owner;
+        if (sockDiagTuple !== undefined && this.tables.isClosed(sockDiagTuple, inode)) {
+          this.stats.sockets_closed_during_search++;
+          return undefined;
+        }
+      }
+    }
+    if (!this.mayScanAll(now)) return undefined;
+    this.scanAll();
+    return this.ownerFromIndex(inode);
   }
 
   /** Of the indexed holders still running as scanned, the one the shared-socket rule picks. */
@@ -214,23 +279,38 @@ export class SocketOwnerResolver {
   }
 
   /** Processes that opened one SMTP connection often open the next: daemons, pools. */
-  private scanRecentOwners(): void {
+  private scanRecentOwners(wanted: number, now: number): void {
     const started = this.elapsedClock();
     for (const pid of [...this.recentOwners.keys()]) {
-      if (!this.scanner.rescan(pid)) this.recentOwners.delete(pid);
+      const result = this.scanner.rescan(pid, now, wanted);
+      if (result === 'gone') this.recentOwners.delete(pid);
+      if (result === 'holds') break;
     }
     this.stats.recent_owner_scans++;
     this.stats.scan_time_ms += this.elapsedClock() - started;
   }
 
-  private scanNew(): void {
+  private scanNew(now: number, wanted = ANY_SOCKET): void {
     if (!this.scanner.hasScanned) {
       this.scanAll();
       return;
     }
     const started = this.elapsedClock();
-    this.scanner.scanNew();
+    this.scanner.scanNew(now, wanted);
     this.stats.incremental_scans++;
+    this.stats.scan_time_ms += this.elapsedClock() - started;
+  }
+
+  private scanNewPids(now: number, wanted: number): void {
+    const started = this.elapsedClock();
+    this.scanner.scanNewPids(now, wanted);
+    this.stats.scan_time_ms += this.elapsedClock() - started;
+  }
+
+  private scanYoung(now: number, wanted: number): void {
+    const started = this.elapsedClock();
+    this.scanner.rescanYoung(now, wanted);
+    this.stats.young_process_scans++;
     this.stats.scan_time_ms += this.elapsedClock() - started;
   }
 

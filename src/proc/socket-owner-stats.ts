@@ -10,8 +10,19 @@ export class SocketOwnerStats {
   misses = 0;
   connection_cache_hits = 0;
   connection_cache_evictions = 0;
+  /** Remembered four-tuples that sock_diag showed held by another socket: looked up again. */
+  reused_four_tuples = 0;
   /** Addresses that are neither IPv4 nor IPv6 text, mixed families, or ports out of range. */
   unparsable_addresses = 0;
+  /** Connections asked of the kernel through netlink sock_diag (the own network namespace). */
+  sock_diag_lookups = 0;
+  /** sock_diag lookups that found the socket with an inode. */
+  sock_diag_hits = 0;
+  /** sock_diag lookups that failed (not a "no such socket"): the tables were read instead. */
+  sock_diag_errors = 0;
+  /** Lookups that read /proc/net/tcp{,6} because the sock_diag addon could not be loaded. */
+  sock_diag_unavailable = 0;
+  /** Reads of a /proc/net/tcp or tcp6 table: other namespaces, or no sock_diag. */
   socket_table_reads = 0;
   socket_tables_truncated = 0;
   /** The connection is in no socket table searched. */
@@ -37,7 +48,18 @@ export class SocketOwnerStats {
   reused_pids = 0;
   recent_owner_scans = 0;
   recent_owner_evictions = 0;
+  /** Rescans of the young processes (found by scans of new processes not long ago). */
+  young_process_scans = 0;
+  young_process_evictions = 0;
+  /**
+   * Sockets closed (gone, or without inode) while their owner was looked for: sock_diag said
+   * so before a full scan, which was not made. Also counted in owners_not_found.
+   */
+  sockets_closed_during_search = 0;
+  /** Listings of the proc root for the processes new since the last one. */
   incremental_scans = 0;
+  /** Reads, one by one, of the pids allocated since the last such read or listing. */
+  new_pid_scans = 0;
   full_scans = 0;
   /** Full scans a miss wanted but the budget (fullScanBurst, fullScanIntervalMs) refused. */
   full_scans_rate_limited = 0;

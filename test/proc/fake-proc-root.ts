@@ -22,6 +22,8 @@ export interface FakeProcess {
   /** Socket inodes held, as fds 3, 4, ...; fds 0-2 point at /dev/null. */
   sockets?: number[];
   namespace?: string;
+  /** stat field 38; -1 makes it a thread other than its group's leader. Default 17, SIGCHLD. */
+  exitSignal?: number;
   /**
    * This process's own /proc/PID/net (members of other namespaces only): socket table lines, and
    * the namespace's addresses (IPv4 and IPv6 text) for fib_trie and if_inet6.
@@ -69,6 +71,11 @@ export class FakeProcRoot {
   /** The sensor's own namespace tables (/proc/net/tcp, tcp6). */
   setTables(tcp: string[], tcp6: string[]): void {
     writeTables(join(this.root, 'net'), tcp, tcp6);
+  }
+
+  /** /proc/loadavg, whose last field is the pid the kernel allocated last. */
+  setLastPid(pid: number): void {
+    writeFileSync(join(this.root, 'loadavg'), `0.08 0.03 0.01 1/120 ${pid}\n`);
   }
 
   writePasswd(lines: string[]): void {
@@ -126,12 +133,12 @@ function writeTables(folder: string, tcp: string[], tcp6: string[]): void {
     [TCP6_HEADER, ...tcp6].map((line) => `${line}\n`).join(''));
 }
 
-/** Fields 1 to 24 of proc_pid_stat(5), then zeros; starttime is field 22. */
+/** Fields 1 to 24 of proc_pid_stat(5), zeros to 52 but exit_signal (38); starttime is 22. */
 function statText(process: FakeProcess): string {
   const { pid } = process;
   const fields = [pid, `(${process.comm})`, 'S', process.parentProcessId, pid, pid, 0, -1,
     4194560, 120, 0, 0, 0, 3, 1, 0, 0, 20, 0, 1, 0, process.startTime, 12_582_912, 1024];
-  return `${fields.join(' ')}${' 0'.repeat(28)}\n`;
+  return `${fields.join(' ')}${' 0'.repeat(13)} ${process.exitSignal ?? 17}${' 0'.repeat(14)}\n`;
 }
 
 function statusText(process: FakeProcess): string {

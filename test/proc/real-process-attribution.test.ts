@@ -2,10 +2,11 @@ import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, realpathSync } from 'node:fs';
-import { createServer, type Server, type Socket } from 'node:net';
+import { connect, createServer, type Server, type Socket } from 'node:net';
 import { userInfo } from 'node:os';
 import { createInterface } from 'node:readline';
 import { after, before, describe, test } from 'node:test';
+import { UNKNOWN_PROCESS } from '../../src/proc/process-info.js';
 import { SocketOwnerResolver } from '../../src/proc/socket-owner-resolver.js';
 
 const PYTHON = '/usr/bin/python3';
@@ -16,6 +17,11 @@ const CLIENT_SCRIPT = 'import socket,sys,time; '
   + 'f=socket.AF_INET6 if ":" in sys.argv[1] else socket.AF_INET; s=socket.socket(f); '
   + 's.connect((sys.argv[1], int(sys.argv[2]))); print(s.getsockname()[1], flush=True); '
   + 'time.sleep(60)';
+/** Connects to 127.0.0.1 from the local port given (0: any), prints it, then waits. */
+const BOUND_CLIENT_SCRIPT = 'import socket,sys,time; s=socket.socket(); '
+  + 's.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); '
+  + 's.bind(("127.0.0.1", int(sys.argv[2]))); s.connect(("127.0.0.1", int(sys.argv[1]))); '
+  + 'print(s.getsockname()[1], flush=True); time.sleep(60)';
 /** Listens on 127.0.0.1, prints its port, accepts one connection, then waits. */
 const LISTENER_SCRIPT = 'import socket,time; l=socket.socket(); l.bind(("127.0.0.1", 0)); '
   + 'l.listen(); print(l.getsockname()[1], flush=True); c=l.accept(); time.sleep(60)';
@@ -116,6 +122,92 @@ describe('real processes on this host', { timeout: 60_000 }, () => {
     assert.equal(process.commandLine,
       `${CURL} -s --max-time 60 http://127.0.0.1:${serverPort}/`);
   });
+});
+
+describe('the resolver on this host, through sock_diag', { timeout: 60_000 }, () => {
+  const servers: Server[] = [];
+  after(() => {
+    killChildren();
+    for (const server of servers) server.close();
+  });
+
+  async function localServer(): Promise<number> {
+    const { server, port } = await listen('127.0.0.1');
+    servers.push(server);
+    server.on('connection', (socket: Socket) => socket.on('error', () => {}));
+    return port;
+  }
+
+  test('a connection of this host is found through sock_diag, reading no socket table',
+    async () => {
+      const resolver = new SocketOwnerResolver();
+      const port = await localServer();
+      const child = start(PYTHON, ['-c', CLIENT_SCRIPT, '127.0.0.1', String(port)]);
+      const clientPort = Number(await firstLine(child));
+      const process = resolver.resolve('127.0.0.1', clientPort, '127.0.0.1', port, Date.now());
+      assert.equal(process.processId, String(child.pid));
+      const { sock_diag_lookups, sock_diag_hits, socket_table_reads } = resolver.stats;
+      assert.deepEqual({ sock_diag_lookups, sock_diag_hits, socket_table_reads },
+        { sock_diag_lookups: 1, sock_diag_hits: 1, socket_table_reads: 0 });
+      resolver.close();
+    });
+
+  test('a four-tuple toward a listening port is not taken for the listener', async () => {
+    const resolver = new SocketOwnerResolver();
+    const port = await localServer();
+    assert.equal(resolver.resolve('127.0.0.1', port, '127.0.0.1', 1, Date.now()),
+      UNKNOWN_PROCESS);
+    assert.equal(resolver.stats.sockets_not_found, 1);
+  });
+
+  test('a four-tuple taken again by another process is not answered from the cache',
+    async () => {
+      const resolver = new SocketOwnerResolver();
+      const { server, port } = await listen('127.0.0.1');
+      servers.push(server);
+      let accepted = once(server, 'connection') as Promise<[Socket]>;
+      const first = start(PYTHON, ['-c', BOUND_CLIENT_SCRIPT, String(port), '0']);
+      const clientPort = Number(await firstLine(first));
+      const [firstSocket] = await accepted;
+      assert.equal(resolver.resolve('127.0.0.1', clientPort, '127.0.0.1', port, 1_000).processId,
+        String(first.pid));
+      // This side closes first and keeps TIME_WAIT, which accepts a new SYN of the four-tuple.
+      firstSocket.destroy();
+      first.kill('SIGKILL');
+      await once(first, 'exit');
+      accepted = once(server, 'connection') as Promise<[Socket]>;
+      const second = start(PYTHON, ['-c', BOUND_CLIENT_SCRIPT, String(port), String(clientPort)]);
+      assert.equal(Number(await firstLine(second)), clientPort);
+      await accepted;
+      const process = resolver.resolve('127.0.0.1', clientPort, '127.0.0.1', port, 2_000);
+      assert.equal(process.processId, String(second.pid));
+      assert.equal(resolver.stats.reused_four_tuples, 1);
+      assert.equal(resolver.stats.connection_cache_hits, 0);
+    });
+
+  test('a socket closed while its owner is looked for ends the search, without a full scan',
+    async () => {
+      let clientSocket: Socket | undefined;
+      let clockReads = 0;
+      // The resolver reads its elapsed clock when resolve() starts, then when its first scan
+      // starts, after sock_diag found the inode: the socket is closed there, as a client that
+      // exits right after QUIT closes it while the sensor looks for it.
+      const resolver = new SocketOwnerResolver({ elapsedClock: () => {
+        if (++clockReads === 2) clientSocket?.destroy();
+        return 0;
+      } });
+      resolver.indexAllProcesses(); // before the socket exists: this process is not young
+      const port = await localServer();
+      clientSocket = connect(port, '127.0.0.1');
+      await once(clientSocket, 'connect');
+      clockReads = 0;
+      const process = resolver.resolve('127.0.0.1', clientSocket.localPort!, '127.0.0.1', port,
+        Date.now());
+      assert.equal(process, UNKNOWN_PROCESS);
+      const { sockets_closed_during_search, owners_not_found, full_scans } = resolver.stats;
+      assert.deepEqual({ sockets_closed_during_search, owners_not_found, full_scans },
+        { sockets_closed_during_search: 1, owners_not_found: 1, full_scans: 1 });
+    });
 });
 
 /**

@@ -4,8 +4,13 @@ import { ProcError } from '../../src/proc/proc-error.js';
 import { UNKNOWN_PROCESS } from '../../src/proc/process-info.js';
 import { resolveSocketInode } from '../../src/proc/resolve-socket-inode.js';
 import { SocketOwnerResolver } from '../../src/proc/socket-owner-resolver.js';
-import type { SocketOwnerStats } from '../../src/proc/socket-owner-stats.js';
-import { FakeProcRoot, SENSOR_PID, tcpLine, timeWaitLine } from './fake-proc-root.js';
+import { NetworkNamespaces } from '../../src/proc/network-namespaces.js';
+import { DEFAULT_PROC_LIMITS } from '../../src/proc/proc-limits.js';
+import { SocketOwnerStats } from '../../src/proc/socket-owner-stats.js';
+import { SocketTables } from '../../src/proc/socket-tables.js';
+import { TcpTuple } from '../../src/proc/tcp-tuple.js';
+import { FakeProcRoot, HOST_NAMESPACE, SENSOR_PID, tcpLine, timeWaitLine }
+  from './fake-proc-root.js';
 
 /*
  * The host: 10.0.0.5 and 2001:db8::5, sending to 198.51.100.25 and 2001:db8::25. Endpoints in
@@ -188,7 +193,7 @@ describe('SocketOwnerResolver on a fake proc root', () => {
     assert.equal(process.processId, '900');
     assert.deepEqual(readsOf(resolver.stats), {
       socket_table_reads: before.socket_table_reads + 1,
-      // The recent owner (pid 300) is rescanned first, then the one new process.
+      // The recent owner (pid 300) is rescanned before the listing, then the new process.
       processes_scanned: before.processes_scanned + 2,
       full_scans: 1,
       incremental_scans: 1,
@@ -196,14 +201,15 @@ describe('SocketOwnerResolver on a fake proc root', () => {
     });
   });
 
-  test('a daemon that owned a connection is rescanned first for its next one', () => {
-    resolver.resolve(CLIENT, 50000, SERVER, 25, now);
-    proc.addSocket(300, 7101, 4);
-    proc.setTables([...HOST_TCP, tcpLine(6, '0500000A:C365', V4_SERVER_25, '02', 107, 7101)],
-      HOST_TCP6);
-    assert.equal(resolver.resolve(CLIENT, 50021, SERVER, 25, now + 100).processId, '300');
-    assert.equal(resolver.stats.incremental_scans, 0, 'found before any listing of /proc');
-  });
+  test('a daemon that owned a connection is rescanned for its next one, before any listing',
+    () => {
+      resolver.resolve(CLIENT, 50000, SERVER, 25, now);
+      proc.addSocket(300, 7101, 4);
+      proc.setTables([...HOST_TCP, tcpLine(6, '0500000A:C365', V4_SERVER_25, '02', 107, 7101)],
+        HOST_TCP6);
+      assert.equal(resolver.resolve(CLIENT, 50021, SERVER, 25, now + 100).processId, '300');
+      assert.equal(resolver.stats.incremental_scans, 0, 'found before any listing of /proc');
+    });
 
   test('a reused pid: the new process is reported, never for the old process socket', () => {
     resolver.resolve(CLIENT, 50000, SERVER, 25, now);
@@ -249,6 +255,120 @@ describe('SocketOwnerResolver on a fake proc root', () => {
     assert.throws(() => new SocketOwnerResolver({ procRoot: proc.root,
       limits: { maxIndexedSockets: 0 } }),
     (error: unknown) => error instanceof ProcError && error.code === 'invalid_limit');
+  });
+});
+
+describe('SocketOwnerResolver: where a new socket is looked for', () => {
+  /** Client ports from 50020 (C364), each new client's socket 7100 + n. */
+  const clientLine = (n: number) => tcpLine(6 + n, `0500000A:${(0xC364 + n).toString(16)
+    .toUpperCase()}`, V4_SERVER_25, '02', 0, 7100 + n);
+  const client = (pid: number, sockets: number[] = [], exitSignal?: number) => ({ pid,
+    parentProcessId: 1, startTime: 9000 + pid, comm: 'python3', uids: [0, 0, 0, 0] as [0, 0, 0, 0],
+    exe: '/usr/bin/python3.11', argv: ['python3', `client-${pid}.py`], sockets, exitSignal });
+  let proc: FakeProcRoot;
+  let resolver: SocketOwnerResolver;
+  const now = 1_700_000_000_000;
+
+  beforeEach(() => {
+    proc = buildHost();
+    proc.setLastPid(899);
+    resolver = new SocketOwnerResolver({ procRoot: proc.root });
+    resolver.indexAllProcesses(); // the 10 processes of the host
+  });
+  afterEach(() => proc.dispose());
+
+  test('a new client is found among the pids allocated since, without listing /proc', () => {
+    proc.addProcess(client(900, [7100]));
+    proc.setTables([...HOST_TCP, clientLine(0)], HOST_TCP6);
+    proc.setLastPid(905);
+    assert.equal(resolver.resolve(CLIENT, 50020, SERVER, 25, now).processId, '900');
+    const { new_pid_scans, incremental_scans, processes_scanned, full_scans } = resolver.stats;
+    assert.deepEqual({ new_pid_scans, incremental_scans, processes_scanned, full_scans },
+      { new_pid_scans: 1, incremental_scans: 0, processes_scanned: 10 + 1, full_scans: 1 });
+  });
+
+  test('a thread, whose /proc/TID shows its process fds, is never taken for a process', () => {
+    proc.addProcess({ ...client(900, [7100], -1), comm: 'worker' });
+    proc.addProcess(client(901, [7100]));
+    proc.setTables([...HOST_TCP, clientLine(0)], HOST_TCP6);
+    proc.setLastPid(901);
+    assert.equal(resolver.resolve(CLIENT, 50020, SERVER, 25, now).processId, '901');
+    assert.equal(resolver.stats.shared_sockets, 0);
+  });
+
+  test('a client scanned before it connected is found among the young processes', () => {
+    proc.addProcess(client(900));
+    proc.addProcess(client(901, [7100]));
+    proc.setTables([...HOST_TCP, clientLine(0)], HOST_TCP6);
+    proc.setLastPid(901);
+    resolver.resolve(CLIENT, 50020, SERVER, 25, now); // reads 900, not connected yet, then 901
+    proc.addSocket(900, 7101, 3);
+    proc.setTables([...HOST_TCP, clientLine(0), clientLine(1)], HOST_TCP6);
+    const before = { ...resolver.stats };
+    assert.equal(resolver.resolve(CLIENT, 50021, SERVER, 25, now + 300).processId, '900');
+    assert.equal(resolver.stats.young_process_scans, before.young_process_scans + 1);
+    assert.equal(resolver.stats.processes_scanned, before.processes_scanned + 1);
+    assert.equal(resolver.stats.incremental_scans, 0);
+    assert.equal(resolver.stats.full_scans, 1);
+  });
+
+  test('a scan stops at the first holder; the pids after it are read by the next one', () => {
+    for (const pid of [900, 901, 902]) proc.addProcess(client(pid, [7100 + pid - 900]));
+    proc.setTables([...HOST_TCP, clientLine(0), clientLine(1), clientLine(2)], HOST_TCP6);
+    proc.setLastPid(902);
+    resolver.resolve(CLIENT, 50020, SERVER, 25, now);
+    assert.equal(resolver.stats.processes_scanned, 10 + 1, 'only 900 was read');
+    assert.equal(resolver.resolve(CLIENT, 50022, SERVER, 25, now).processId, '902');
+    assert.equal(resolver.stats.processes_scanned, 10 + 3);
+  });
+
+  test('the proc root is listed when too many pids were allocated, or the counter wrapped',
+    () => {
+      proc.addProcess(client(900, [7100]));
+      proc.setTables([...HOST_TCP, clientLine(0)], HOST_TCP6);
+      proc.setLastPid(5_000);
+      assert.equal(resolver.resolve(CLIENT, 50020, SERVER, 25, now).processId, '900');
+      proc.addProcess(client(300 + 1, [7101]));
+      proc.setTables([...HOST_TCP, clientLine(0), clientLine(1)], HOST_TCP6);
+      proc.setLastPid(301);
+      assert.equal(resolver.resolve(CLIENT, 50021, SERVER, 25, now).processId, '301');
+      assert.equal(resolver.stats.incremental_scans, 2);
+      assert.equal(resolver.stats.new_pid_scans, 0);
+    });
+
+  test('without sock_diag, a socket no process holds any more costs a full scan', () => {
+    // sock_diag would tell that it was closed (real-process-attribution.test.ts); tables cannot.
+    proc.setTables([...HOST_TCP, clientLine(0)], HOST_TCP6);
+    assert.equal(resolver.resolve(CLIENT, 50020, SERVER, 25, now), UNKNOWN_PROCESS);
+    assert.equal(resolver.stats.full_scans, 2);
+    assert.equal(resolver.stats.sockets_closed_during_search, 0);
+  });
+});
+
+describe('SocketTables: which tables a lookup reads', () => {
+  let proc: FakeProcRoot;
+  afterEach(() => proc.dispose());
+
+  test('sock_diag wanted but unavailable: the own tables are read, and it is counted', () => {
+    proc = buildHost();
+    const stats = new SocketOwnerStats();
+    const namespaces = new NetworkNamespaces(proc.root, HOST_NAMESPACE, 8, 0, stats);
+    const tables = new SocketTables(proc.root, namespaces, DEFAULT_PROC_LIMITS, stats,
+      'unavailable');
+    const tuple = TcpTuple.parse(CLIENT, 50000, SERVER, 25)!;
+    assert.equal(tables.find(tuple, 0), 7001);
+    assert.equal(tables.foundBySockDiag, false);
+    assert.equal(tables.isClosed(tuple, 7001), false, 'cannot tell without sock_diag');
+    const { sock_diag_unavailable, sock_diag_lookups, socket_table_reads } = stats;
+    assert.deepEqual({ sock_diag_unavailable, sock_diag_lookups, socket_table_reads },
+      { sock_diag_unavailable: 1, sock_diag_lookups: 0, socket_table_reads: 1 });
+  });
+
+  test('a resolver on a folder laid out like /proc never asks sock_diag', () => {
+    proc = buildHost();
+    const resolver = new SocketOwnerResolver({ procRoot: proc.root });
+    resolver.resolve(CLIENT, 50000, SERVER, 25, 0);
+    assert.equal(resolver.stats.sock_diag_lookups + resolver.stats.sock_diag_unavailable, 0);
   });
 });
 

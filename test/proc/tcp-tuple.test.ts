@@ -38,7 +38,7 @@ const cases: Case[] = [
   },
 ];
 
-describe('TcpTuple: connection endpoints in /proc/net/tcp{,6} form', () => {
+describe('TcpTuple: connection endpoints as sock_diag and /proc/net/tcp{,6} take them', () => {
   for (const { name, endpoints, ipv4, ipv6 } of cases) {
     test(name, { skip: endianness() !== 'LE' && 'expected text is for little-endian hosts' },
       () => {
@@ -48,6 +48,17 @@ describe('TcpTuple: connection endpoints in /proc/net/tcp{,6} form', () => {
         assert.equal(tuple.ipv6Needle.toString('latin1'), ipv6);
       });
   }
+
+  test('the form sock_diag is asked in: family, addresses in network order, ports', () => {
+    const mapped = TcpTuple.parse('::ffff:10.0.0.5', 50000, '::ffff:198.51.100.25', 25)!;
+    assert.deepEqual([mapped.family, [...mapped.localAddressBytes], mapped.localPort,
+      [...mapped.remoteAddressBytes], mapped.remotePort], [4, [10, 0, 0, 5], 50000,
+      [198, 51, 100, 25], 25]);
+    const ipv6 = TcpTuple.parse('2001:db8::5', 50001, 'fe80::2%eth0', 587)!;
+    assert.equal(ipv6.family, 6);
+    assert.equal(ipv6.localAddressBytes.toString('hex'), '20010db8000000000000000000000005');
+    assert.equal(ipv6.remoteAddressBytes.toString('hex'), 'fe800000000000000000000000000002');
+  });
 
   test('IPv4 and IPv4-mapped spellings share one cache key', () => {
     const plain = TcpTuple.parse('10.0.0.5', 50000, '198.51.100.25', 25);

@@ -93,6 +93,9 @@ async function main(argv: string[]): Promise<number> {
         const config = loadConfig(args.config, overrides);
         const log = createLogger(config.logging.level);
         exitCode = await runLive({ config, path: args.config, overrides }, log);
+        // node_pcap keeps polling the closed live capture's descriptor (see
+        // closeNativeSession): everything is flushed and closed by now, so exit.
+        process.exit(exitCode);
       })
     .command('replay <files..>', 'Read pcap/pcapng files and print their events as JSON lines',
       (y) => y

@@ -1,6 +1,6 @@
 import type pino from 'pino';
 import { LiveCapture } from '../src/capture/live-capture.js';
-import { portFilter } from '../src/capture/port-filter.js';
+import { portFilters } from '../src/capture/port-filter.js';
 import { DEFAULT_REASSEMBLY_LIMITS } from '../src/capture/reassembly-limits.js';
 import type { ConfigOverrides } from '../src/config/config-overrides.js';
 import type { SensorConfig } from '../src/config/config-schema.js';
@@ -12,7 +12,8 @@ import { readHostIdentity } from './host-identity-reader.js';
 import { LiveAttribution } from './live-attribution.js';
 import { LocalAddresses } from './local-addresses.js';
 import { OutputRouter } from './output-router.js';
-import { SensorPipeline } from './sensor-pipeline.js';
+import { SensorPipeline, type SensorPipelineOptions } from './sensor-pipeline.js';
+import { warmUp } from './warm-up.js';
 
 /**
  * How long SIGTERM gives network sinks to deliver what is spooled; what is left stays in the
@@ -40,7 +41,7 @@ export async function runLive(source: ConfigSource, log: pino.Logger): Promise<n
     config.capture.inbound);
   const outputs = new OutputRouter(config, source.path, source.overrides, log);
   const eventCounts: Record<string, number> = {};
-  const pipeline = new SensorPipeline({
+  const pipelineOptions: SensorPipelineOptions = {
     ports: config.capture.ports,
     host: readHostIdentity(),
     limits: DEFAULT_REASSEMBLY_LIMITS,
@@ -49,12 +50,13 @@ export async function runLive(source: ConfigSource, log: pino.Logger): Promise<n
       eventCounts[event.event_simpleName] = (eventCounts[event.event_simpleName] ?? 0) + 1;
       outputs.write(event);
     },
-  });
+  };
+  await warmUp(resolver, pipelineOptions);
+  const pipeline = new SensorPipeline(pipelineOptions);
   let internalErrors = 0;
-  const filter = portFilter(config.capture.ports);
   const capture = new LiveCapture({
     interfaceName: config.capture.interface,
-    filter,
+    filters: portFilters(config.capture.ports),
     bufferBytes: config.capture.buffer_mib * 1024 * 1024,
   }, (buf, header, linkType) => {
     try {
@@ -113,7 +115,7 @@ export async function runLive(source: ConfigSource, log: pino.Logger): Promise<n
         void stop(1, 'output_closed');
       }
     });
-    log.info({ interface: config.capture.interface, filter, inbound: config.capture.inbound,
+    log.info({ interface: config.capture.interface, filter: capture.filter, inbound: config.capture.inbound,
       sinks: config.output.sinks.map((sink) => sink.type) }, 'capture started');
   });
 }

@@ -1,6 +1,7 @@
 import { CaptureError } from './capture-error.js';
 import {
-  MAX_SNAP_LENGTH, nodePcapBinding, PACKET_HEADER_BYTES, type NativePcapSession,
+  closeNativeSession, MAX_SNAP_LENGTH, nodePcapBinding, PACKET_HEADER_BYTES,
+  type NativePcapSession,
 } from './node-pcap-binding.js';
 import {
   isSupportedLinkType, linkTypeFromNodePcap, SUPPORTED_LINK_TYPE_NAMES,
@@ -10,8 +11,11 @@ import type { PacketCallback } from './pcap-file-reader.js';
 export interface LiveCaptureOptions {
   /** An interface name, or `any` for all of them (Linux cooked capture). */
   interfaceName: string;
-  /** A BPF filter in tcpdump's syntax, compiled by libpcap. */
-  filter: string;
+  /**
+   * BPF filters in tcpdump's syntax, tried in order until libpcap compiles one for the
+   * interface's link type (`vlan` is refused on Linux cooked capture, for one).
+   */
+  filters: readonly string[];
   /** Kernel buffer for packets not read yet; packets past it are dropped (ps_drop). */
   bufferBytes: number;
 }
@@ -36,27 +40,39 @@ export class LiveCapture {
   private open = false;
   readonly linkType: number;
 
+  /** The filter libpcap accepted. */
+  readonly filter: string;
+
   /** Opens the capture; throws CaptureError naming the interface when libpcap refuses. */
   constructor(options: LiveCaptureOptions, onPacket: PacketCallback) {
     const { buf, header } = this;
     let linkType = -1;
-    let name: string;
-    try {
-      name = this.session.open_live(options.interfaceName, options.filter, options.bufferBytes,
-        MAX_SNAP_LENGTH, '', () => onPacket(buf, header, linkType), false, 0, () => {}, false);
-    } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
-      throw new CaptureError('capture_device_error',
-        `cannot capture on interface '${options.interfaceName}': ${reason}`, { cause: error });
-    }
+    const opened = this.openWithFirstFilter(options, () => onPacket(buf, header, linkType));
     this.open = true;
-    linkType = linkTypeFromNodePcap(name);
+    this.filter = opened.filter;
+    linkType = linkTypeFromNodePcap(opened.linkTypeName);
     this.linkType = linkType;
     if (!isSupportedLinkType(linkType)) {
       this.close();
       throw new CaptureError('unsupported_link_type', `interface '${options.interfaceName}' `
         + `has link type ${linkType}, not supported (supported: ${SUPPORTED_LINK_TYPE_NAMES})`);
     }
+  }
+
+  private openWithFirstFilter(options: LiveCaptureOptions, onNativePacket: () => void) {
+    let failure: unknown;
+    for (const filter of options.filters) {
+      try {
+        const linkTypeName = this.session.open_live(options.interfaceName, filter,
+          options.bufferBytes, MAX_SNAP_LENGTH, '', onNativePacket, false, 0, () => {}, false);
+        return { filter, linkTypeName };
+      } catch (error) {
+        failure = error;
+      }
+    }
+    const reason = failure instanceof Error ? failure.message : String(failure);
+    throw new CaptureError('capture_device_error',
+      `cannot capture on interface '${options.interfaceName}': ${reason}`, { cause: failure });
   }
 
   /**
@@ -80,6 +96,6 @@ export class LiveCapture {
   close(): void {
     if (!this.open) return;
     this.open = false;
-    this.session.close();
+    closeNativeSession(this.session);
   }
 }

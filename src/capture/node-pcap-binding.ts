@@ -21,7 +21,20 @@ export interface NativePcapSession {
   start_polling(): void;
   read_callback?: () => void;
   stats(): { ps_recv: number; ps_drop: number; ps_ifdrop: number };
+  /** Only asks libpcap to break its loop: see closeNativeSession. */
   close(): void;
+}
+
+/**
+ * Closes a session for good. node_pcap's close() only breaks libpcap's loop; the handle is
+ * closed, and a live session's polling of its descriptor stopped, by the next dispatch that
+ * finds the loop broken. For a file that is the dispatch made here. A live capture with no
+ * packet waiting returns from that dispatch before it looks at the broken loop, so its
+ * descriptor stays polled: the agent ends the process itself after a live capture.
+ */
+export function closeNativeSession(session: NativePcapSession): void {
+  session.close();
+  session.dispatch(CLOSING_BUFFER, CLOSING_HEADER);
 }
 
 export const nodePcapBinding = createRequire(import.meta.url)(
@@ -31,5 +44,7 @@ export const nodePcapBinding = createRequire(import.meta.url)(
 };
 
 export const PACKET_HEADER_BYTES = 16;
+const CLOSING_BUFFER = Buffer.alloc(64);
+const CLOSING_HEADER = Buffer.alloc(PACKET_HEADER_BYTES);
 /** libpcap's largest snap length: packets up to this size are kept whole. */
 export const MAX_SNAP_LENGTH = 262_144;

@@ -5,7 +5,9 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { CaptureError } from './capture-error.js';
-import { MAX_SNAP_LENGTH, nodePcapBinding, PACKET_HEADER_BYTES } from './node-pcap-binding.js';
+import {
+  closeNativeSession, MAX_SNAP_LENGTH, nodePcapBinding, PACKET_HEADER_BYTES,
+} from './node-pcap-binding.js';
 import {
   isSupportedLinkType, linkTypeFromNodePcap, SUPPORTED_LINK_TYPE_NAMES,
 } from './link-type.js';
@@ -69,7 +71,7 @@ function readPlainCapture(path: string, shownPath: string, onPacket: PacketCallb
     session.dispatch(buf, header);
     return packets;
   } finally {
-    session.close();
+    closeNativeSession(session);
   }
 }
 

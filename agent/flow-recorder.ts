@@ -1,8 +1,9 @@
 import type { ConnectionContext } from '../src/events/connection-context.js';
 import type { EventBuilder } from '../src/events/event-builder.js';
 import type { SensorEvent } from '../src/events/sensor-event.js';
+import type { CaptureAnomalyName } from '../src/capture/capture-anomaly-name.js';
 import type { AnomalyName } from '../src/smtp/anomaly-name.js';
-import type { SmtpRecordSink } from '../src/smtp/smtp-record-sink.js';
+import type { SmtpRecordSink, TlsStart } from '../src/smtp/smtp-record-sink.js';
 import { SmtpSession } from '../src/smtp/smtp-session.js';
 import type { SmtpStats } from '../src/smtp/smtp-stats.js';
 
@@ -27,7 +28,12 @@ export class FlowRecorder implements SmtpRecordSink {
     this.emit(this.builder.command(this.connection, kind, verb, argument, time));
   }
 
-  anomaly(name: AnomalyName, detail: string, time: number): void {
+  /** SMTP's anomalies, and the capture side's (tcp_overlap_conflict), for the same events. */
+  anomaly(name: AnomalyName | CaptureAnomalyName, detail: string, time: number): void {
     this.emit(this.builder.anomaly(this.connection, name, detail, time));
+  }
+
+  tlsHandshake(serverName: string, version: string, start: TlsStart, time: number): void {
+    this.emit(this.builder.tlsHandshake(this.connection, serverName, version, start, time));
   }
 }

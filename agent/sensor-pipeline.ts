@@ -9,7 +9,6 @@ import { ConnectionContext } from '../src/events/connection-context.js';
 import { EventBuilder } from '../src/events/event-builder.js';
 import type { HostIdentity } from '../src/events/host-identity.js';
 import type { SensorEvent } from '../src/events/sensor-event.js';
-import type { AnomalyName } from '../src/smtp/anomaly-name.js';
 import { SmtpStats } from '../src/smtp/smtp-stats.js';
 import type { ConnectionAttribution } from './connection-attribution.js';
 import { FlowRecorder } from './flow-recorder.js';
@@ -111,10 +110,7 @@ export class SensorPipeline implements StreamHandler<FlowRecorder | null> {
     flow: TcpFlow<FlowRecorder | null>, _fromClient: boolean, name: CaptureAnomalyName,
     detail: string, time: number,
   ): void {
-    // An event's AnomalyName is any name of docs/anomalies.md; the recorder's type lists only
-    // the SMTP side's, so the capture side's distinct names are passed through it as such.
-    const eventName: AnomalyName | CaptureAnomalyName = name;
-    flow.session?.anomaly(eventName as AnomalyName, detail, time);
+    flow.session?.anomaly(name, detail, time);
   }
 
   onFlowClose(flow: TcpFlow<FlowRecorder | null>, _reason: string, time: number): void {

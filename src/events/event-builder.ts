@@ -1,4 +1,6 @@
+import type { CaptureAnomalyName } from '../capture/capture-anomaly-name.js';
 import type { AnomalyName } from '../smtp/anomaly-name.js';
+import type { TlsStart } from '../smtp/smtp-record-sink.js';
 import type { ConnectionContext } from './connection-context.js';
 import type { HostIdentity } from './host-identity.js';
 import type { EventName, SensorEvent } from './sensor-event.js';
@@ -18,11 +20,22 @@ export class EventBuilder {
   }
 
   anomaly(
-    connection: ConnectionContext, name: AnomalyName, detail: string, time: number,
+    connection: ConnectionContext, name: AnomalyName | CaptureAnomalyName, detail: string, time: number,
   ): SensorEvent {
     const event = this.common('SmtpAnomaly', connection, time);
     event.AnomalyName = name;
     event.AnomalyDetail = detail;
+    return this.withSocket(event, connection);
+  }
+
+  tlsHandshake(
+    connection: ConnectionContext, serverName: string, version: string, start: TlsStart,
+    time: number,
+  ): SensorEvent {
+    const event = this.common('SmtpTlsHandshake', connection, time);
+    event.TlsServerName = serverName;
+    event.TlsVersion = version;
+    event.TlsStart = start;
     return this.withSocket(event, connection);
   }
 

@@ -5,4 +5,12 @@
 export type AnomalyName =
   | 'line_too_long'
   | 'tcp_gap'
-  | 'reply_wait_overflow';
+  | 'reply_wait_overflow'
+  | 'data_rejected_body_as_commands'
+  | 'ambiguous_end_of_data'
+  | 'smuggled_commands_executed'
+  | 'plaintext_after_starttls'
+  | 'bdat_size_invalid'
+  | 'bdat_size_mismatch'
+  | 'bdat_rejected_chunk_as_commands'
+  | 'not_smtp';

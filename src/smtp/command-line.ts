@@ -47,7 +47,8 @@ export class CommandLine {
     const pathStart = skipBlanks(buf, keywordEnd, end);
     const pathEnd = skipToken(buf, pathStart, end);
     const keyword = printableText(buf, keywordStart, keywordEnd, MAX_ARGUMENT_BYTES);
-    const path = printableText(buf, pathStart, pathEnd, MAX_ARGUMENT_BYTES - Buffer.byteLength(keyword));
+    const room = MAX_ARGUMENT_BYTES - Buffer.byteLength(keyword);
+    const path = printableText(buf, pathStart, pathEnd, room);
     this.argument = keyword + path;
     return pathEnd;
   }

@@ -3,10 +3,13 @@ import { Kind } from './command-kind.js';
 import { CommandLine } from './command-line.js';
 import { EndOfDataScanner } from './end-of-data-scanner.js';
 import { LineAssembler } from './line-assembler.js';
+import { notSmtpReason } from './not-smtp-reason.js';
 import { PendingCommands } from './pending-commands.js';
 import { ReplyReader } from './reply-reader.js';
-import type { SmtpRecordSink } from './smtp-record-sink.js';
+import type { SmtpRecordSink, TlsStart } from './smtp-record-sink.js';
 import type { SmtpStats } from './smtp-stats.js';
+import { type SmuggledCommand, SmugglingDetector } from './smuggling-detector.js';
+import { TlsTransition } from './tls-transition.js';
 
 /** Longest command line kept; the rest of a longer line is skipped (line_too_long). */
 export const MAX_COMMAND_LINE_BYTES = 4096;
@@ -14,6 +17,13 @@ export const MAX_COMMAND_LINE_BYTES = 4096;
 export const MAX_PENDING_COMMANDS = 512;
 /** Client bytes held while a reply decides what they are (see ClientMode.AwaitingReply). */
 export const MAX_HELD_BYTES = 64 * 1024;
+/** ambiguous_end_of_data events per message; more are counted, not reported. */
+export const MAX_AMBIGUOUS_REPORTS_PER_MESSAGE = 4;
+/**
+ * A session whose first lines hold no SMTP verb at all is not SMTP (not_smtp). Three lines:
+ * a client that mistypes one verb still gets its second and third line reported.
+ */
+export const MAX_UNKNOWN_LINES_BEFORE_A_VERB = 3;
 
 /** What the client's next bytes are. Named after the command and reply that lead there. */
 const ClientMode = {
@@ -30,8 +40,15 @@ const ClientMode = {
   Body: 3,
   /** After a valid BDAT: exactly chunk-size bytes of content (RFC 3030 section 2). */
   BdatChunk: 4,
-  /** After STARTTLS answered 220, or a client that spoke TLS first: nothing is parsed. */
-  Tls: 5,
+  /**
+   * After STARTTLS answered 220, until a TLS record starts: lines sent here are plaintext
+   * injected into what the server takes as the TLS session (CVE-2011-0411), never commands.
+   */
+  AfterStartTls: 5,
+  /** The client's first TLS bytes, up to the end of its ClientHello. */
+  TlsHello: 6,
+  /** After the ClientHello: nothing is parsed. */
+  Tls: 7,
 } as const;
 type ClientMode = (typeof ClientMode)[keyof typeof ClientMode];
 
@@ -48,6 +65,9 @@ const EXCLUSIVE_REPLIES: ReadonlyMap<number, readonly number[]> = new Map([
 ]);
 
 const TLS_HANDSHAKE_RECORD = 0x16;
+const LF = 0x0a;
+/** RFC 5321 4.2.4 500 and 502: the server did not take BDAT as a command, so no chunk. */
+const BDAT_NOT_RECOGNISED = [500, 502];
 
 export interface SmtpSessionOptions {
   /** The capture saw the connection open, so the server's first reply is its greeting. */
@@ -78,6 +98,21 @@ export class SmtpSession {
   private chunkRemaining = 0;
   /** AUTH lines still expected when the server's replies are not in the capture. */
   private authLinesLeft = 0;
+  /** A BDAT chunk just ended: the next line must be a command, else the size was wrong. */
+  private afterChunk = false;
+  private lastChunkByte = LF;
+  private readonly tls: TlsTransition;
+  private readonly smuggling = new SmugglingDetector();
+  private ambiguousReports = 0;
+  /** Commands hidden after an ambiguous end of data, until replies prove them run or not. */
+  private suspects: SmuggledCommand[] | null = null;
+  /** The reply to the end of that message came: extra replies now prove the split. */
+  private suspectsArmed = false;
+  /** not_smtp was reported: UNKNOWN lines are counted, no longer reported. */
+  private notSmtp = false;
+  private readonly checksNotSmtp: boolean;
+  private verbSeen = false;
+  private unknownLinesBeforeVerb = 0;
 
   constructor(
     private readonly sink: SmtpRecordSink,
@@ -86,6 +121,9 @@ export class SmtpSession {
   ) {
     // Joined midstream: the greeting, if any, was before the capture began.
     this.greetingSeen = !options.sawHandshake;
+    // Joined midstream, the first lines may be the middle of a message body or a chunk.
+    this.checksNotSmtp = options.sawHandshake;
+    this.tls = new TlsTransition(sink, stats);
   }
 
   /** Client bytes buf[start, end), in stream order. `buf` is not kept. */
@@ -98,14 +136,20 @@ export class SmtpSession {
         case ClientMode.AuthLine:
           pos = this.readLine(buf, pos, end, time);
           break;
+        case ClientMode.AfterStartTls:
+          pos = this.readAfterStartTls(buf, pos, end, time);
+          break;
+        case ClientMode.TlsHello:
+          this.readHello(buf, pos, end, time);
+          return;
         case ClientMode.AwaitingReply:
           this.hold(buf, pos, end, time);
           return;
         case ClientMode.Body:
-          pos = this.skipBody(buf, pos, end);
+          pos = this.skipBody(buf, pos, end, time);
           break;
         case ClientMode.BdatChunk:
-          pos = this.skipChunk(pos, end);
+          pos = this.skipChunk(buf, pos, end);
           break;
         default:
           return;
@@ -116,7 +160,8 @@ export class SmtpSession {
   /** Server bytes buf[start, end), in stream order. `buf` is not kept. */
   receiveServer(buf: Uint8Array, start: number, end: number, time: number): void {
     let pos = start;
-    while (pos < end && this.mode !== ClientMode.Tls) {
+    // After an accepted STARTTLS the server's bytes are TLS records, not replies.
+    while (pos < end && this.mode < ClientMode.AfterStartTls) {
       pos = this.replies.push(buf, pos, end);
       if (pos < 0) return;
       this.onReply(this.replies.code, time);
@@ -131,8 +176,11 @@ export class SmtpSession {
     }
     this.sink.anomaly('tcp_gap', `client bytes missing: ${length}`, time);
     if (this.mode === ClientMode.AwaitingReply) this.resolveAwaited(-1, time);
-    if (this.mode === ClientMode.Body) {
+    if (this.mode === ClientMode.TlsHello) {
+      this.finishHello(time);
+    } else if (this.mode === ClientMode.Body) {
       this.endOfData.lostBytes();
+      this.smuggling.lostBytes();
     } else if (this.mode === ClientMode.BdatChunk && length < this.chunkRemaining) {
       this.chunkRemaining -= length;
     } else if (this.mode !== ClientMode.Tls) {
@@ -145,6 +193,8 @@ export class SmtpSession {
   /** The connection ended: what was held for a reply that never came is parsed now. */
   end(time: number): void {
     if (this.mode === ClientMode.AwaitingReply) this.resolveAwaited(-1, time);
+    if (this.mode === ClientMode.AfterStartTls) this.tls.reportInjected(time);
+    if (this.mode === ClientMode.TlsHello) this.finishHello(time);
     if (this.lines.discardPartialLine()) this.stats.partial_lines_dropped++;
   }
 
@@ -152,7 +202,7 @@ export class SmtpSession {
     this.clientBytesSeen = true;
     // A TLS record starts with its type; 0x16 (handshake) never starts an SMTP line.
     if (firstByte === TLS_HANDSHAKE_RECORD) {
-      this.mode = ClientMode.Tls;
+      this.startHello('implicit');
       this.stats.implicit_tls_sessions++;
     }
   }
@@ -167,6 +217,8 @@ export class SmtpSession {
     const lines = this.lines;
     if (this.mode === ClientMode.AuthLine) {
       this.onAuthLine(lines.line, lines.lineStart, lines.lineEnd, time);
+    } else if (this.mode === ClientMode.AfterStartTls) {
+      this.onInjectedLine(lines.line, lines.lineStart, lines.lineEnd);
     } else {
       this.onCommandLine(lines.line, lines.lineStart, lines.lineEnd, lines.truncated, time);
     }
@@ -176,22 +228,72 @@ export class SmtpSession {
   private onCommandLine(
     line: Uint8Array, start: number, end: number, truncated: boolean, time: number,
   ): void {
+    const command = this.command;
     if (start === end) {
+      this.checkAfterChunk(Kind.UNKNOWN, time);
       // Servers answer an empty line with 500 (RFC 5321 section 4.2.4), so it is paired.
       this.pending.push(Kind.UNKNOWN);
       return;
     }
-    const command = this.command;
     command.parse(line, start, end);
+    this.checkAfterChunk(command.kind, time);
+    this.pending.push(command.kind);
+    if (truncated) this.stats.lines_too_long++;
+    if (command.kind === Kind.UNKNOWN && this.isNotSmtp(line, start, end, truncated, time)) {
+      this.stats.not_smtp_lines++;
+      return;
+    }
+    if (command.kind !== Kind.UNKNOWN) this.verbSeen = true;
+    this.report(command, truncated, time);
+    this.afterCommand(command, time);
+  }
+
+  private report(command: CommandLine, truncated: boolean, time: number): void {
     this.stats.commands++;
     this.sink.command(command.kind, command.verb, command.argument, time);
     if (truncated) {
-      this.stats.lines_too_long++;
       this.sink.anomaly('line_too_long',
         `command line longer than ${MAX_COMMAND_LINE_BYTES} bytes`, time);
     }
-    this.pending.push(command.kind);
-    this.afterCommand(command, time);
+  }
+
+  /**
+   * Whether this UNKNOWN line belongs to a session that is not SMTP (docs/anomalies.md,
+   * not_smtp): its first line is an HTTP request line, binary, or longer than any command,
+   * or its first MAX_UNKNOWN_LINES_BEFORE_A_VERB lines hold no SMTP verb. Once decided, every
+   * UNKNOWN line is counted instead of reported, while SMTP verbs are still reported.
+   */
+  private isNotSmtp(
+    line: Uint8Array, start: number, end: number, truncated: boolean, time: number,
+  ): boolean {
+    if (this.notSmtp) return true;
+    if (!this.checksNotSmtp || this.verbSeen) return false;
+    this.unknownLinesBeforeVerb++;
+    const reason = this.unknownLinesBeforeVerb === 1
+      ? notSmtpReason(line, start, end, truncated)
+      : this.unknownLinesBeforeVerb === MAX_UNKNOWN_LINES_BEFORE_A_VERB
+        ? `${MAX_UNKNOWN_LINES_BEFORE_A_VERB} lines without an SMTP verb` : '';
+    if (reason === '') return false;
+    this.reportNotSmtp(reason, time);
+    return true;
+  }
+
+  private reportNotSmtp(reason: string, time: number): void {
+    this.notSmtp = true;
+    this.sink.anomaly('not_smtp', reason, time);
+  }
+
+  /**
+   * RFC 3030 section 2: the line after a chunk is the client's next command. A line that is
+   * not one (UNKNOWN or empty) means the chunk was longer than its size said, and the server
+   * reads its tail as commands; or shorter, and the size took the start of the next command.
+   */
+  private checkAfterChunk(kind: number, time: number): void {
+    if (!this.afterChunk) return;
+    this.afterChunk = false;
+    if (kind !== Kind.UNKNOWN) return;
+    this.sink.anomaly('bdat_size_mismatch',
+      'the line after a BDAT chunk is not a command: the chunk size was wrong', time);
   }
 
   private afterCommand(command: CommandLine, time: number): void {
@@ -206,14 +308,24 @@ export class SmtpSession {
         this.awaitReply(Kind.AUTH, time);
         break;
       case Kind.BDAT:
-        if (command.chunkSize > 0) {
-          this.chunkRemaining = command.chunkSize;
-          this.mode = ClientMode.BdatChunk;
-        }
+        this.startChunk(command, time);
         break;
       default:
         break;
     }
+  }
+
+  private startChunk(command: CommandLine, time: number): void {
+    if (command.chunkSize < 0) {
+      this.sink.anomaly('bdat_size_invalid',
+        'BDAT is not followed by SP chunk-size [SP LAST] with a size below 2^53', time);
+      return;
+    }
+    this.suspects = null;
+    this.lastChunkByte = LF;
+    if (command.chunkSize === 0) return;
+    this.chunkRemaining = command.chunkSize;
+    this.mode = ClientMode.BdatChunk;
   }
 
   private onAuthLine(line: Uint8Array, start: number, end: number, time: number): void {
@@ -242,12 +354,55 @@ export class SmtpSession {
       this.greetingSeen = true;
       return;
     }
+    if (this.suspectsArmed && this.provesSmuggling(code)) this.reportSmuggled(time);
     if (this.mode === ClientMode.AwaitingReply && this.answersAwaited(code)) {
       this.pending.clear();
       this.resolveAwaited(code, time);
       return;
     }
-    if (this.pending.shift() < 0) this.stats.unpaired_replies++;
+    const kind = this.pending.shift();
+    if (kind < 0) this.stats.unpaired_replies++;
+    if (kind === END_OF_DATA && this.suspects !== null) this.suspectsArmed = true;
+    if (kind === Kind.BDAT) this.checkBdatRejected(code, time);
+  }
+
+  /**
+   * After the reply to the end of a message that hid commands behind an ambiguous end: a 354
+   * that no DATA of the client awaits, or a success reply with no client command left to
+   * answer, is a reply to a hidden command. The server split the message and ran them.
+   */
+  private provesSmuggling(code: number): boolean {
+    const awaitingData = this.mode === ClientMode.AwaitingReply
+      && this.awaitedKind === Kind.DATA;
+    if (code === 354) return !awaitingData;
+    return code < 400 && this.pending.length === 0 && this.mode !== ClientMode.AwaitingReply;
+  }
+
+  private reportSmuggled(time: number): void {
+    const suspects = this.suspects ?? [];
+    this.suspects = null;
+    this.suspectsArmed = false;
+    this.sink.anomaly('smuggled_commands_executed',
+      `the server's replies show it ran ${suspects.length} commands hidden in a message`, time);
+    for (const command of suspects) {
+      this.stats.commands++;
+      this.stats.smuggled_commands++;
+      this.sink.command(command.kind, command.verb, command.argument, time);
+    }
+  }
+
+  /**
+   * BDAT answered 500 or 502 while its chunk is still arriving: the server did not take BDAT
+   * as a command, so it reads the rest of the chunk as commands, and so does the sensor.
+   */
+  private checkBdatRejected(code: number, time: number): void {
+    const ownChunk = this.mode === ClientMode.BdatChunk && this.pending.length === 0;
+    if (!ownChunk || !BDAT_NOT_RECOGNISED.includes(code)) return;
+    this.sink.anomaly('bdat_rejected_chunk_as_commands',
+      `BDAT answered ${code} before its chunk ended: the rest is read as commands`, time);
+    this.mode = ClientMode.Commands;
+    this.chunkRemaining = 0;
+    this.skipToLineEnd = this.lastChunkByte !== LF;
   }
 
   /**
@@ -267,10 +422,14 @@ export class SmtpSession {
   /** Settles the awaited reply (`code` -1: assumed) and parses the bytes held meanwhile. */
   private resolveAwaited(code: number, time: number): void {
     this.mode = this.modeAfterReply(this.awaitedKind, code);
-    if (this.mode === ClientMode.Body) this.endOfData.reset();
-    if (this.mode === ClientMode.Tls) this.stats.starttls_sessions++;
+    if (this.mode === ClientMode.Body) this.startBody();
+    if (this.mode === ClientMode.AfterStartTls) this.stats.starttls_sessions++;
     const held = this.held;
     if (held.length === 0) return;
+    if (this.awaitedKind === Kind.DATA && this.mode === ClientMode.Commands) {
+      this.sink.anomaly('data_rejected_body_as_commands',
+        `DATA answered ${code}: ${this.heldBytes} bytes sent after it are commands`, time);
+    }
     this.held = [];
     this.heldBytes = 0;
     for (const chunk of held) this.receiveClient(chunk, 0, chunk.length, time);
@@ -281,7 +440,7 @@ export class SmtpSession {
       case Kind.DATA:
         return code === 354 || code < 0 ? ClientMode.Body : ClientMode.Commands;
       case Kind.STARTTLS:
-        return code === 220 || code < 0 ? ClientMode.Tls : ClientMode.Commands;
+        return code === 220 || code < 0 ? ClientMode.AfterStartTls : ClientMode.Commands;
       default:
         if (code < 0) return this.authLinesLeft > 0 ? ClientMode.AuthLine : ClientMode.Commands;
         return code === 334 ? ClientMode.AuthLine : ClientMode.Commands;
@@ -302,27 +461,87 @@ export class SmtpSession {
     this.heldBytes += end - start;
   }
 
-  private skipBody(buf: Buffer, pos: number, end: number): number {
+  private startBody(): void {
+    this.endOfData.reset();
+    this.smuggling.reset();
+    this.ambiguousReports = 0;
+    this.suspects = null;
+    this.suspectsArmed = false;
+  }
+
+  private skipBody(buf: Buffer, pos: number, end: number, time: number): number {
     const next = this.endOfData.scan(buf, pos, end);
-    if (next < 0) {
-      this.stats.body_bytes += end - pos;
-      return end;
-    }
-    this.stats.body_bytes += next - pos;
+    const contentEnd = next < 0 ? end : next;
+    let at = pos;
+    while ((at = this.smuggling.scan(buf, at, contentEnd)) >= 0) this.reportAmbiguousEnd(time);
+    this.stats.body_bytes += contentEnd - pos;
+    if (next < 0) return end;
     this.endBody();
     return next;
+  }
+
+  private reportAmbiguousEnd(time: number): void {
+    this.stats.ambiguous_ends_of_data++;
+    if (this.ambiguousReports === MAX_AMBIGUOUS_REPORTS_PER_MESSAGE) {
+      this.stats.ambiguous_ends_of_data_unreported++;
+      return;
+    }
+    this.ambiguousReports++;
+    const smuggling = this.smuggling;
+    this.sink.anomaly('ambiguous_end_of_data',
+      `${smuggling.variant} followed by ${smuggling.verb}`, time);
   }
 
   private endBody(): void {
     this.mode = ClientMode.Commands;
     this.pending.push(END_OF_DATA);
+    const smuggled = this.smuggling.smuggled;
+    this.stats.smuggled_commands_dropped += this.smuggling.smuggledDropped;
+    if (smuggled.length > 0) this.suspects = smuggled.slice();
   }
 
-  private skipChunk(pos: number, end: number): number {
+  private skipChunk(buf: Buffer, pos: number, end: number): number {
     const length = Math.min(this.chunkRemaining, end - pos);
     this.chunkRemaining -= length;
     this.stats.bdat_chunk_bytes += length;
-    if (this.chunkRemaining === 0) this.mode = ClientMode.Commands;
+    if (length > 0) this.lastChunkByte = buf[pos + length - 1];
+    if (this.chunkRemaining === 0) {
+      this.mode = ClientMode.Commands;
+      this.afterChunk = true;
+    }
     return pos + length;
+  }
+
+  /** A TLS record at a line start ends the plaintext after STARTTLS. */
+  private readAfterStartTls(buf: Buffer, pos: number, end: number, time: number): number {
+    if (this.lines.hasPartialLine || buf[pos] !== TLS_HANDSHAKE_RECORD) {
+      return this.readLine(buf, pos, end, time);
+    }
+    this.tls.reportInjected(time);
+    this.startHello('starttls');
+    return pos;
+  }
+
+  private onInjectedLine(line: Uint8Array, start: number, end: number): void {
+    if (start === end) return;
+    this.command.parse(line, start, end);
+    this.tls.injectedLine(this.command.kind, this.command.verb);
+  }
+
+  private startHello(start: TlsStart): void {
+    this.mode = ClientMode.TlsHello;
+    this.tls.startHello(start);
+  }
+
+  private readHello(buf: Buffer, pos: number, end: number, time: number): void {
+    if (this.tls.pushHello(buf, pos, end)) this.finishHello(time);
+  }
+
+  /** One SmtpTlsHandshake per session; a 0x16 first byte without a ClientHello: not_smtp. */
+  private finishHello(time: number): void {
+    this.mode = ClientMode.Tls;
+    if (!this.tls.finishHello(time)) {
+      this.reportNotSmtp('first byte 0x16 (TLS handshake) but no ClientHello', time);
+    }
   }
 }

@@ -17,4 +17,23 @@ export class SmtpStats {
   /** Connections whose client spoke TLS from its first byte (implicit TLS). */
   implicit_tls_sessions = 0;
   starttls_sessions = 0;
+  /** ClientHellos read into an SmtpTlsHandshake event with its server name and version. */
+  tls_handshakes = 0;
+  /** ClientHellos that could not be read (malformed, cut by a gap or the connection's end). */
+  tls_client_hellos_unreadable = 0;
+  /** ClientHellos longer than MAX_CLIENT_HELLO_BYTES, so unread. */
+  tls_client_hello_overflows = 0;
+  /** Plaintext lines sent after an accepted STARTTLS: never commands, only their verbs told. */
+  plaintext_after_starttls_lines = 0;
+  /** Verbs of such lines past MAX_INJECTED_VERBS, left out of the anomaly's detail. */
+  plaintext_after_starttls_verbs_dropped = 0;
+  /** Ambiguous ends of data found; those past the per-message report limit are only counted. */
+  ambiguous_ends_of_data = 0;
+  ambiguous_ends_of_data_unreported = 0;
+  /** Smuggled commands reported because the server's replies showed it ran them. */
+  smuggled_commands = 0;
+  /** Smuggled command lines past MAX_SMUGGLED_COMMANDS in one message, never reported. */
+  smuggled_commands_dropped = 0;
+  /** UNKNOWN lines of sessions found not to be SMTP: counted instead of reported. */
+  not_smtp_lines = 0;
 }

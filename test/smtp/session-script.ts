@@ -1,6 +1,6 @@
 import type { AnomalyName } from '../../src/smtp/anomaly-name.js';
 import { KIND_NAMES } from '../../src/smtp/command-kind.js';
-import type { SmtpRecordSink } from '../../src/smtp/smtp-record-sink.js';
+import type { SmtpRecordSink, TlsStart } from '../../src/smtp/smtp-record-sink.js';
 import { SmtpSession } from '../../src/smtp/smtp-session.js';
 import { SmtpStats } from '../../src/smtp/smtp-stats.js';
 
@@ -9,17 +9,24 @@ export type Step = readonly ['c' | 's', string | Uint8Array] | readonly ['gap', 
 
 /**
  * Records as compact text: `KIND verb arg` for a command (kind by name), `!name` for an
- * anomaly. Tests compare these lists.
+ * anomaly (`!name detail` with details on), `TLS start sni=name version=v` for a handshake.
+ * Tests compare these lists.
  */
 export class RecordingSink implements SmtpRecordSink {
   readonly records: string[] = [];
+
+  constructor(private readonly withDetails = false) {}
 
   command(kind: number, verb: string, argument: string): void {
     this.records.push(`${KIND_NAMES[kind]} ${verb} ${argument}`.trimEnd());
   }
 
-  anomaly(name: AnomalyName): void {
-    this.records.push(`!${name}`);
+  anomaly(name: AnomalyName, detail: string): void {
+    this.records.push(this.withDetails ? `!${name} ${detail}` : `!${name}`);
+  }
+
+  tlsHandshake(serverName: string, version: string, start: TlsStart): void {
+    this.records.push(`TLS ${start} sni=${serverName} version=${version}`);
   }
 }
 
@@ -32,10 +39,10 @@ export function bytes(data: string | Uint8Array): Uint8Array {
  * given offsets (relative to the step), and returns the records and stats.
  */
 export function play(
-  steps: readonly Step[], options: { sawHandshake?: boolean; cut?: (length: number) =>
-    number[] } = {},
+  steps: readonly Step[], options: { sawHandshake?: boolean; details?: boolean;
+    cut?: (length: number) => number[] } = {},
 ): { records: string[]; stats: SmtpStats } {
-  const sink = new RecordingSink();
+  const sink = new RecordingSink(options.details);
   const stats = new SmtpStats();
   const session = new SmtpSession(sink, stats, { sawHandshake: options.sawHandshake ?? true });
   let time = 1000;

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { KIND_NAMES } from '../../src/smtp/command-kind.js';
+import { clientHelloBytes } from './client-hello-bytes.js';
 import { play, type Step } from './session-script.js';
 
 const BANNER: Step = ['s', '220 mx.example.org ESMTP\r\n'];
@@ -11,7 +12,31 @@ interface Scenario {
   steps: Step[];
   expected: string[];
   sawHandshake?: boolean;
+  /** Anomalies recorded with their detail text. */
+  details?: boolean;
 }
+
+/** SNI mail.example.org; supported_versions 1.3 and 1.2 (RFC 8446 4.2.1): TLS 1.3. */
+const HELLO = clientHelloBytes({ serverName: 'mail.example.org', versions: [0x0304, 0x0303] });
+const HELLO_EVENT = 'TLS starttls sni=mail.example.org version=TLS 1.3';
+/** An application-data record (type 23) whose bytes read as commands. */
+const TLS_DATA = Buffer.concat([Buffer.from([23, 3, 3, 0, 17]),
+  Buffer.from('MAIL FROM:<h@x>\r\n')]);
+
+/** A message whose content hides a transaction behind `variant`, a bare-CR/LF dot line. */
+function smuggled(variant: string, verb = 'MAIL'): string {
+  return `Subject: x\r\n\r\nhi${variant}${verb} FROM:<s@evil>\r\nRCPT TO:<v@victim>\r\n`
+    + 'DATA\r\nspoofed\r\n.\r\n';
+}
+
+const ENVELOPE: Step[] = [BANNER, ['c', 'EHLO c\r\n'], EHLO_REPLY, ['c', 'MAIL FROM:<a@x>\r\n'],
+  ['s', '250 ok\r\n'], ['c', 'RCPT TO:<b@y>\r\n'], ['s', '250 ok\r\n'], ['c', 'DATA\r\n'],
+  ['s', '354 go\r\n']];
+const ENVELOPE_RECORDS = ['EHLO EHLO c', 'MAIL MAIL FROM:<a@x>', 'RCPT RCPT TO:<b@y>',
+  'DATA DATA'];
+const SMUGGLED_RECORDS = [
+  "!smuggled_commands_executed the server's replies show it ran 3 commands hidden in a message",
+  'MAIL MAIL FROM:<s@evil>', 'RCPT RCPT TO:<v@victim>', 'DATA DATA'];
 
 /** Each expected list is worked out from the RFC section the scenario names. */
 const scenarios: Scenario[] = [
@@ -49,7 +74,7 @@ const scenarios: Scenario[] = [
       ['c', 'MAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\nDATA\r\nSubject: hi\r\n\r\n.\r\nQUIT\r\n'],
       ['s', '250 ok\r\n550 no such user\r\n554 no valid recipients\r\n']],
     expected: ['EHLO EHLO c', 'MAIL MAIL FROM:<a@x>', 'RCPT RCPT TO:<b@y>', 'DATA DATA',
-      'UNKNOWN Subject: hi', 'UNKNOWN .', 'QUIT QUIT'],
+      '!data_rejected_body_as_commands', 'UNKNOWN Subject: hi', 'UNKNOWN .', 'QUIT QUIT'],
   },
   {
     name: 'client-only capture: DATA is taken as accepted and its body skipped',
@@ -96,9 +121,9 @@ const scenarios: Scenario[] = [
   {
     name: 'STARTTLS accepted: nothing after it is plaintext (RFC 3207)',
     steps: [BANNER, ['c', 'EHLO c\r\n'], EHLO_REPLY, ['c', 'STARTTLS\r\n'],
-      ['s', '220 ready\r\n'], ['c', '\x16\x03\x01\x00\x05hello\r\nMAIL FROM:<a@x>\r\n'],
+      ['s', '220 ready\r\n'], ['c', Buffer.concat([HELLO, TLS_DATA])],
       ['s', '\x16\x03\x03\x00\x02ok250 ok\r\n']],
-    expected: ['EHLO EHLO c', 'STARTTLS STARTTLS'],
+    expected: ['EHLO EHLO c', 'STARTTLS STARTTLS', HELLO_EVENT],
   },
   {
     name: 'STARTTLS refused with 454: the session stays plaintext',
@@ -116,7 +141,8 @@ const scenarios: Scenario[] = [
   {
     name: 'BDAT that is not BDAT SP size [SP LAST] skips nothing',
     steps: [['c', 'BDAT 5 X\r\nBDAT 3 last\r\nabcNOOP\r\nbdat abc\r\nQUIT\r\n']],
-    expected: ['BDAT BDAT 5', 'BDAT BDAT 3', 'NOOP NOOP', 'BDAT bdat abc', 'QUIT QUIT'],
+    expected: ['BDAT BDAT 5', '!bdat_size_invalid', 'BDAT BDAT 3', 'NOOP NOOP', 'BDAT bdat abc',
+      '!bdat_size_invalid', 'QUIT QUIT'],
   },
   {
     name: 'bare LF ends a command line',
@@ -139,9 +165,193 @@ const scenarios: Scenario[] = [
     expected: ['NOOP NOOP'],
   },
   {
-    name: 'a client that opens with a TLS record is implicit TLS: no commands',
+    name: 'a client that opens with a ClientHello is implicit TLS, whatever the port',
+    steps: [['c', Buffer.concat([HELLO, TLS_DATA])], ['s', '\x16\x03\x03\x00\x02ok']],
+    expected: ['TLS implicit sni=mail.example.org version=TLS 1.3'],
+  },
+  {
+    name: 'a first byte 0x16 whose record is cut short is not SMTP and not a ClientHello',
     steps: [['c', '\x16\x03\x01\x02\x00\x01EHLO x\r\nQUIT\r\n']],
-    expected: [],
+    expected: ['!not_smtp'],
+  },
+  {
+    name: 'a first byte 0x16 with a record that is not a ClientHello is not SMTP',
+    steps: [['c', '\x16\x03\x01\x00\x05hello\r\nQUIT\r\n']],
+    expected: ['!not_smtp'],
+  },
+  {
+    name: 'ClientHello over three records, no SNI, no supported_versions: legacy TLS 1.2',
+    steps: [BANNER, ['c', 'STARTTLS\r\n'], ['s', '220 go\r\n'],
+      ['c', clientHelloBytes({ recordSize: 20 })]],
+    expected: ['STARTTLS STARTTLS', 'TLS starttls sni= version=TLS 1.2'],
+  },
+  {
+    name: 'ClientHello offering GREASE (RFC 8701), 1.3 and 1.2 over legacy 1.0: TLS 1.3',
+    steps: [['c', clientHelloBytes({ serverName: 'a.example', legacyVersion: 0x0301,
+      versions: [0x1a1a, 0x0303, 0x0304], recordSize: 7 })]],
+    expected: ['TLS implicit sni=a.example version=TLS 1.3'],
+  },
+  {
+    name: 'ClientHello of TLS 1.0 without extensions gives its legacy version',
+    steps: [['c', clientHelloBytes({ legacyVersion: 0x0301 })]],
+    expected: ['TLS implicit sni= version=TLS 1.0'],
+  },
+  {
+    name: 'STARTTLS accepted but the next record is no ClientHello: a handshake without fields',
+    steps: [BANNER, ['c', 'STARTTLS\r\n'], ['s', '220 go\r\n'],
+      ['c', '\x16\x03\x01\x00\x05hello']],
+    expected: ['STARTTLS STARTTLS', 'TLS starttls sni= version='],
+  },
+  {
+    name: 'CVE-2011-0411: commands pipelined after STARTTLS are injected plaintext, not commands',
+    details: true,
+    steps: [BANNER, ['c', 'EHLO c\r\n'], EHLO_REPLY,
+      ['c', 'STARTTLS\r\nRSET\r\nMAIL FROM:<a@x>\r\n'], ['s', '220 ready\r\n'], ['c', HELLO]],
+    expected: ['EHLO EHLO c', 'STARTTLS STARTTLS',
+      '!plaintext_after_starttls plaintext after STARTTLS was accepted: RSET MAIL', HELLO_EVENT],
+  },
+  {
+    name: 'CVE-2011-0411 in a client-only capture: STARTTLS assumed accepted',
+    details: true,
+    steps: [['c', 'EHLO c\r\nSTARTTLS\r\nrcpt TO:<a@x>\r\n'], ['c', HELLO]],
+    expected: ['EHLO EHLO c', 'STARTTLS STARTTLS',
+      '!plaintext_after_starttls plaintext after STARTTLS was accepted: rcpt', HELLO_EVENT],
+  },
+  {
+    name: 'plaintext after STARTTLS: only SMTP verbs are named, nothing after an AUTH line',
+    details: true,
+    steps: [BANNER, ['c', 'STARTTLS\r\n'], ['s', '220 go\r\n'],
+      ['c', 'Subject: secret plans\r\nNOOP\r\nAUTH LOGIN\r\nHELO\r\nQUIT\r\n'], ['c', HELLO]],
+    expected: ['STARTTLS STARTTLS',
+      '!plaintext_after_starttls plaintext after STARTTLS was accepted: NOOP AUTH; 3 other lines',
+      HELLO_EVENT],
+  },
+  {
+    name: 'DATA refused while the client waited: what follows is commands, no anomaly',
+    steps: [BANNER, ['c', 'DATA\r\n'], ['s', '554 no valid recipients\r\n'],
+      ['c', 'QUIT\r\n']],
+    expected: ['DATA DATA', 'QUIT QUIT'],
+  },
+  ...(['<LF>.<CR><LF>', '<LF>.<LF>', '<CR>.<CR>', '<CR><LF>.<CR>'].map((variant) => ({
+    name: `smuggling ${variant} + MAIL: one message to a server that does not split it`,
+    details: true,
+    steps: [...ENVELOPE,
+      ['c', smuggled(variant.replaceAll('<CR>', '\r').replaceAll('<LF>', '\n'))],
+      ['s', '250 queued\r\n'], ['c', 'QUIT\r\n'], ['s', '221 bye\r\n']] as Step[],
+    expected: [...ENVELOPE_RECORDS, `!ambiguous_end_of_data ${variant} followed by MAIL`,
+      'QUIT QUIT'],
+  }))),
+  {
+    name: 'smuggling <LF>.<LF> + lower-case mail: the server split it, so its commands ran',
+    details: true,
+    steps: [...ENVELOPE, ['c', smuggled('\n.\n', 'mail')],
+      ['s', '250 queued\r\n250 ok\r\n250 ok\r\n354 go\r\n250 queued\r\n'],
+      ['c', 'QUIT\r\n'], ['s', '221 bye\r\n']],
+    expected: [...ENVELOPE_RECORDS, '!ambiguous_end_of_data <LF>.<LF> followed by mail',
+      "!smuggled_commands_executed the server's replies show it ran 3 commands hidden in a "
+        + 'message', 'MAIL mail FROM:<s@evil>', 'RCPT RCPT TO:<v@victim>', 'DATA DATA',
+      'QUIT QUIT'],
+  },
+  {
+    name: 'smuggling <CR>.<CR>, QUIT pipelined after the end: the extra replies still prove it',
+    details: true,
+    steps: [...ENVELOPE, ['c', smuggled('\r.\r') + 'QUIT\r\n'],
+      ['s', '250 queued\r\n250 ok\r\n250 ok\r\n354 go\r\n250 queued\r\n221 bye\r\n']],
+    expected: [...ENVELOPE_RECORDS, '!ambiguous_end_of_data <CR>.<CR> followed by MAIL',
+      'QUIT QUIT', ...SMUGGLED_RECORDS],
+  },
+  {
+    name: 'dot lines with bare line ends not followed by MAIL, RCPT or DATA are plain content',
+    steps: [...ENVELOPE, ['c', 'a\n.\nhello\r\n..MAIL x\r\n.\rQUIT\r\n\r.\nRSET\r\n.\r\n'],
+      ['s', '250 queued\r\n'], ['c', 'QUIT\r\n']],
+    expected: [...ENVELOPE_RECORDS, 'QUIT QUIT'],
+  },
+  {
+    name: 'BDAT sizes that are not numbers or pass 2^53 are reported and skip nothing',
+    steps: [['c', 'EHLO c\r\nBDAT abc\r\nBDAT 9007199254740993\r\nBDAT 12x\r\nNOOP\r\n'
+      + 'BDAT 9007199254740991\r\nQUIT\r\n']],
+    expected: ['EHLO EHLO c', 'BDAT BDAT abc', '!bdat_size_invalid',
+      'BDAT BDAT 9007199254740993', '!bdat_size_invalid', 'BDAT BDAT 12x',
+      '!bdat_size_invalid', 'NOOP NOOP', 'BDAT BDAT 9007199254740991'],
+  },
+  {
+    name: 'BDAT chunk longer than declared: its tail is read as a line (bdat_size_mismatch)',
+    steps: [['c', 'EHLO c\r\nMAIL FROM:<a@x>\r\nBDAT 5 LAST\r\nhello world\r\nQUIT\r\n']],
+    expected: ['EHLO EHLO c', 'MAIL MAIL FROM:<a@x>', 'BDAT BDAT 5', '!bdat_size_mismatch',
+      'UNKNOWN world', 'QUIT QUIT'],
+  },
+  {
+    name: 'BDAT chunk followed by CRLF the size did not count (bdat_size_mismatch)',
+    steps: [['c', 'EHLO c\r\nBDAT 5\r\nhello\r\nQUIT\r\n']],
+    expected: ['EHLO EHLO c', 'BDAT BDAT 5', '!bdat_size_mismatch', 'QUIT QUIT'],
+  },
+  {
+    name: 'BDAT chunk shorter than declared eats the next command (bdat_size_mismatch)',
+    steps: [['c', 'EHLO c\r\nBDAT 10\r\nhello'], ['c', 'BDAT 0 LAST\r\nQUIT\r\n']],
+    expected: ['EHLO EHLO c', 'BDAT BDAT 10', '!bdat_size_mismatch', 'UNKNOWN 0 LAST',
+      'QUIT QUIT'],
+  },
+  {
+    name: 'BDAT answered 502 before its chunk: the server reads the chunk as commands',
+    steps: [BANNER, ['c', 'EHLO c\r\n'], ['s', '250 mx\r\n'], ['c', 'BDAT 30\r\n'],
+      ['s', '502 5.5.1 command not implemented\r\n'], ['c', 'MAIL FROM:<a@x>\r\nQUIT\r\n']],
+    expected: ['EHLO EHLO c', 'BDAT BDAT 30', '!bdat_rejected_chunk_as_commands',
+      'MAIL MAIL FROM:<a@x>', 'QUIT QUIT'],
+  },
+  {
+    name: 'bare CR is not a line end: it stays inside the verb, which is then UNKNOWN',
+    steps: [['c', 'HELO c\r\nNOOP\rMAIL FROM:<a@x>\r\nQUIT\r\n']],
+    expected: ['HELO HELO c', 'UNKNOWN NOOP\\x0dMAIL FROM:<a@x>', 'QUIT QUIT'],
+  },
+  {
+    name: 'a NUL glued to a verb makes it UNKNOWN: DATA\0 starts no message',
+    steps: [['c', 'HELO c\r\nMAIL\0FROM:<a@x>\r\nDATA\0\r\nQUIT\r\n']],
+    expected: ['HELO HELO c', 'UNKNOWN MAIL\\x00FROM:<a@x>', 'UNKNOWN DATA\\x00',
+      'QUIT QUIT'],
+  },
+  {
+    name: 'the rest of an over-long line never becomes a command, even a DATA in it',
+    steps: [['c', `NOOP ${'x'.repeat(5000)} DATA\r\nQUIT\r\n`]],
+    expected: [`NOOP NOOP ${'x'.repeat(1024)}`, '!line_too_long', 'QUIT QUIT'],
+  },
+  {
+    name: 'HTTP on an SMTP port: one not_smtp, no UNKNOWN events',
+    details: true,
+    steps: [['c', 'GET / HTTP/1.1\r\nHost: mx\r\nAccept: */*\r\n\r\n'],
+      ['s', 'HTTP/1.1 400 Bad Request\r\n']],
+    expected: ['!not_smtp HTTP request line'],
+  },
+  {
+    name: 'HTTP POST carrying SMTP commands: not_smtp, and the SMTP verbs still reported',
+    steps: [['c', 'POST / HTTP/1.1\r\nHost: mx\r\nContent-Length: 33\r\n\r\n'
+      + 'MAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\n']],
+    expected: ['!not_smtp', 'MAIL MAIL FROM:<a@x>', 'RCPT RCPT TO:<b@y>'],
+  },
+  {
+    name: 'binary bytes on an SMTP port: one not_smtp for the session',
+    details: true,
+    steps: [['c', Buffer.from([0x00, 0x9f, 0x41, 0x0a, 0x05, 0x0a, 0x42, 0x43, 0x0a, 0xff,
+      0x0a])]],
+    expected: ['!not_smtp control bytes in the first line'],
+  },
+  {
+    name: 'three lines without an SMTP verb: not_smtp, then only real verbs',
+    details: true,
+    steps: [['c', 'hello\r\nworld\r\nfoo\r\nbar\r\nQUIT\r\n']],
+    expected: ['UNKNOWN hello', 'UNKNOWN world', '!not_smtp 3 lines without an SMTP verb',
+      'QUIT QUIT'],
+  },
+  {
+    name: 'joined midstream, unknown first lines may be content: no not_smtp',
+    sawHandshake: false,
+    steps: [['c', 'GET / HTTP/1.1\r\n']],
+    expected: ['UNKNOWN GET /'],
+  },
+  {
+    name: 'AUTH PLAIN: 334, credentials, 535 ends the exchange (RFC 4954 section 4)',
+    steps: [BANNER, ['c', 'AUTH PLAIN\r\n'], ['s', '334 \r\n'], ['c', 'AHVzZXIAc2VjcmV0\r\n'],
+      ['s', '535 5.7.8 failed\r\n'], ['c', 'MAIL FROM:<a@x>\r\n']],
+    expected: ['AUTH AUTH PLAIN', 'MAIL MAIL FROM:<a@x>'],
   },
   {
     name: 'a gap inside a line drops that line only',
@@ -190,7 +400,8 @@ const scenarios: Scenario[] = [
 describe('SmtpSession scenarios', () => {
   for (const scenario of scenarios) {
     test(scenario.name, () => {
-      const { records } = play(scenario.steps, { sawHandshake: scenario.sawHandshake });
+      const { records } = play(scenario.steps, { sawHandshake: scenario.sawHandshake,
+        details: scenario.details });
       assert.deepEqual(records, scenario.expected);
     });
   }
@@ -203,10 +414,11 @@ describe('SmtpSession with every step split', () => {
         : s[1].length));
       for (let at = 1; at < longest; at++) {
         const { records } = play(scenario.steps, { sawHandshake: scenario.sawHandshake,
-          cut: (length) => (at < length ? [at] : []) });
+          details: scenario.details, cut: (length) => (at < length ? [at] : []) });
         assert.deepEqual(records, scenario.expected, `cut at ${at}`);
       }
       const { records } = play(scenario.steps, { sawHandshake: scenario.sawHandshake,
+        details: scenario.details,
         cut: (length) => Array.from({ length: Math.max(0, length - 1) }, (_, i) => i + 1) });
       assert.deepEqual(records, scenario.expected, 'one byte per piece');
     });
@@ -241,6 +453,40 @@ describe('SmtpSession limits', () => {
     const { records, stats } = play([BANNER, ['c', 'DATA\r\n'], ['c', body]]);
     assert.deepEqual(records, ['DATA DATA', '!reply_wait_overflow', 'QUIT QUIT']);
     assert.equal(stats.reply_wait_overflows, 1);
+  });
+
+  test('credentials appear in no record or detail, whatever carries them', () => {
+    const credential = 'AHVzZXIAc2VjcmV0';
+    const { records } = play([...ENVELOPE,
+      ['c', `a\n.\nMAIL FROM:<s@x>\r\nAUTH PLAIN ${credential}\r\n.\r\n`],
+      ['s', '250 queued\r\n250 ok\r\n235 ok\r\n'],
+      ['c', `AUTH PLAIN ${credential}${'A'.repeat(5000)}\r\n`], ['s', '535 no\r\n'],
+      ['c', `STARTTLS\r\nAUTH PLAIN ${credential}\r\n`], ['s', '220 go\r\n'], ['c', HELLO]],
+    { details: true });
+    assert.deepEqual(records, [...ENVELOPE_RECORDS,
+      '!ambiguous_end_of_data <LF>.<LF> followed by MAIL',
+      "!smuggled_commands_executed the server's replies show it ran 2 commands hidden in a "
+        + 'message', 'MAIL MAIL FROM:<s@x>', 'AUTH AUTH PLAIN', 'AUTH AUTH PLAIN',
+      '!line_too_long command line longer than 4096 bytes', 'STARTTLS STARTTLS',
+      '!plaintext_after_starttls plaintext after STARTTLS was accepted: AUTH', HELLO_EVENT]);
+    assert.ok(records.every((record) => !record.includes(credential)));
+  });
+
+  test('not_smtp: the lines without a verb are counted, one anomaly for the session', () => {
+    const { records, stats } = play([['c', 'GET / HTTP/1.1\r\nHost: mx\r\nAccept: */*\r\n'
+      + '\r\n' + 'x'.repeat(5000) + '\r\n']]);
+    assert.deepEqual(records, ['!not_smtp']);
+    assert.equal(stats.not_smtp_lines, 4);
+    assert.equal(stats.lines_too_long, 1);
+  });
+
+  test('a ClientHello past 16 KiB is not read: counted, and not_smtp on implicit TLS', () => {
+    const huge = Buffer.concat([Buffer.from([0x16, 3, 1, 0x40, 0x00, 1, 0, 0x60, 0]),
+      Buffer.alloc(20_000, 0x41)]);
+    const { records, stats } = play([['c', huge]]);
+    assert.deepEqual(records, ['!not_smtp']);
+    assert.equal(stats.tls_client_hello_overflows, 1);
+    assert.equal(stats.tls_client_hellos_unreadable, 1);
   });
 
   test('AUTH exchange lines are counted, never reported', () => {

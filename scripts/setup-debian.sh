@@ -10,9 +10,10 @@ cd "$(dirname "$0")/.."
 # swaks, msmtp and curl are the real server and clients of the recorded fixtures and the
 # attribution tests; iproute2 makes their network namespaces; rsyslog (with gnutls) is the
 # real collector of the syslog sink tests, openssl makes their certificates, and systemd
-# brings systemd-analyze for the unit file test.
+# brings systemd-analyze for the unit file test; postfix's sendmail and smtp client are the
+# real relay of the live attribution tests (they configure and stop it themselves).
 packages=(libpcap-dev tshark tcpdump python3-aiosmtpd swaks msmtp curl iproute2 rsyslog
-  rsyslog-gnutls openssl systemd)
+  rsyslog-gnutls openssl systemd postfix)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' \
@@ -23,6 +24,8 @@ if [ "${#missing[@]}" -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   # tshark asks whether non-root users may capture; the answer does not matter to root.
   echo 'wireshark-common wireshark-common/install-setuid boolean false' | debconf-set-selections
+  echo 'postfix postfix/main_mailer_type select Local only' | debconf-set-selections
+  echo 'postfix postfix/mailname string smtp-sensor-test.invalid' | debconf-set-selections
   apt-get update -qq
   apt-get install -y -qq "${missing[@]}" >/dev/null
 fi

@@ -40,6 +40,12 @@ export interface ProcLimits {
    * (namespace_discoveries_rate_limited).
    */
   namespaceDiscoveryIntervalMs: number;
+  /**
+   * Namespace discoveries that may follow one another without waiting. A namespace whose only
+   * members are short-lived clients (an `ip netns exec` script) has no process left to read its
+   * tables through, so each new client there needs a discovery.
+   */
+  namespaceDiscoveryBurst: number;
   /** Full scans of every /proc/PID/fd that may follow one another without waiting. */
   fullScanBurst: number;
   /** After the burst, one full scan per this much capture time (full_scans_rate_limited). */
@@ -69,6 +75,9 @@ export const DEFAULT_PROC_LIMITS: Readonly<ProcLimits> = Object.freeze({
   maxNetworkNamespaces: 1_024,
   namespaceAddressRefreshMs: 10_000,
   namespaceDiscoveryIntervalMs: 1_000,
+  // A burst of one missed the second such client within a second (live test); a discovery
+  // lists the new processes, 1 to 2 ms.
+  namespaceDiscoveryBurst: 4,
   fullScanBurst: 3,
   fullScanIntervalMs: 2_000,
   // Room for any ordinary command line; a longer one is cut, not dropped.

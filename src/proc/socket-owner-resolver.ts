@@ -99,7 +99,8 @@ export class SocketOwnerResolver {
     this.limits = limits;
     this.elapsedClock = options.elapsedClock ?? (() => performance.now());
     this.fullScanBudget = new ScanBudget(limits.fullScanBurst, limits.fullScanIntervalMs);
-    this.discoveryBudget = new ScanBudget(1, limits.namespaceDiscoveryIntervalMs);
+    this.discoveryBudget = new ScanBudget(limits.namespaceDiscoveryBurst,
+      limits.namespaceDiscoveryIntervalMs);
     this.connections = new LruMap(limits.maxCachedConnections,
       () => stats.connection_cache_evictions++);
     this.recentOwners = new LruMap(limits.maxRecentOwners,

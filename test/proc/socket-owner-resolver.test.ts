@@ -414,7 +414,10 @@ describe('SocketOwnerResolver: connections in other network namespaces', () => {
     assert.equal(resolver.stats.socket_table_reads, 2, 'the host tcp and tcp6 only');
   });
 
-  test('connections in no table look for new namespaces at most once a second', () => {
+  test('with a burst of one, connections in no table look for new namespaces once a second',
+    () => {
+    resolver = new SocketOwnerResolver({ procRoot: proc.root,
+      limits: { namespaceDiscoveryBurst: 1 } });
     for (const port of [40000, 40001, 40002]) {
       resolver.resolve('203.0.113.7', port, SERVER, 25, now + port - 40000);
     }
@@ -425,6 +428,18 @@ describe('SocketOwnerResolver: connections in other network namespaces', () => {
       { sockets_not_found, namespace_discoveries_rate_limited, full_scans, incremental_scans },
       { sockets_not_found: 4, namespace_discoveries_rate_limited: 2, full_scans: 1,
         incremental_scans: 1 });
+  });
+
+  test('by default four discoveries may follow one another, then one a second', () => {
+    for (let port = 40000; port < 40006; port++) {
+      resolver.resolve('203.0.113.7', port, SERVER, 25, now + port - 40000);
+    }
+    assert.equal(resolver.stats.namespace_discoveries_rate_limited, 2, 'the fifth and sixth');
+    resolver.resolve('203.0.113.7', 40006, SERVER, 25, now + 999);
+    assert.equal(resolver.stats.namespace_discoveries_rate_limited, 3, 'none earned yet');
+    resolver.resolve('203.0.113.7', 40007, SERVER, 25, now + 1_000);
+    assert.equal(resolver.stats.namespace_discoveries_rate_limited, 3, 'one earned at 1 s');
+    assert.equal(resolver.stats.sockets_not_found, 8);
   });
 
   test('when the member read first exits, another member of the namespace stands in', () => {

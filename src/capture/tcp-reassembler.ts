@@ -343,22 +343,28 @@ export class TcpReassembler<Session> {
   }
 
   /**
-   * The peer acknowledged bytes of this direction that were never delivered while later ones
-   * wait in the buffer: the capture lost them, so waiting longer gains nothing.
+   * The peer acknowledged bytes of this direction that were never delivered: the capture lost
+   * them (a sender's bytes are captured before the peer's acknowledgement of them), so waiting
+   * longer gains nothing. The gap is reported before the peer's own bytes are delivered, so
+   * that a reply is never read ahead of the loss of the command it answers (a 354 before the
+   * lost end of the DATA line would leave the body unrecognised).
    */
   private skipHoleAcknowledged(
     flow: TcpFlow<Session>, fromClient: boolean, acknowledgement: number, time: number,
   ): void {
     const stream = fromClient ? flow.client : flow.server;
-    if (stream.buffered.length === 0 || stream.finished) return;
-    if (sequenceDiff(acknowledgement, stream.nextSequence) <= 0) return;
-    const first = stream.buffered[0];
-    if (sequenceDiff(acknowledgement, first.sequence) < 0) {
-      this.reportGap(flow, fromClient, sequenceDiff(acknowledgement, stream.nextSequence), time);
-      stream.nextSequence = acknowledgement;
-      return;
+    // Every hole up to the acknowledgement: the buffered bytes may lie between several.
+    while (stream.started && !stream.finished
+      && sequenceDiff(acknowledgement, stream.nextSequence) > 0) {
+      const first = stream.buffered[0];
+      if (first === undefined || sequenceDiff(acknowledgement, first.sequence) < 0) {
+        this.reportGap(flow, fromClient, sequenceDiff(acknowledgement, stream.nextSequence),
+          time);
+        stream.nextSequence = acknowledgement;
+        return;
+      }
+      this.skipToFirstBuffered(flow, stream, fromClient, time);
     }
-    this.skipToFirstBuffered(flow, stream, fromClient, time);
   }
 
   private reportGap(flow: TcpFlow<Session>, fromClient: boolean, length: number, time: number) {

@@ -5,6 +5,7 @@
 export type AnomalyName =
   | 'line_too_long'
   | 'tcp_gap'
+  | 'unanchored_lines_dropped'
   | 'reply_wait_overflow'
   | 'data_rejected_body_as_commands'
   | 'ambiguous_end_of_data'

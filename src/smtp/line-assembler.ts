@@ -13,6 +13,8 @@ export class LineAssembler {
   line: Uint8Array = new Uint8Array(0);
   lineStart = 0;
   lineEnd = 0;
+  /** End of the line as sent, before its LF: lineEnd, or lineEnd + 1 with the CR dropped. */
+  rawEnd = 0;
   truncated = false;
   private partial: Buffer;
   private partialLength = 0;
@@ -50,6 +52,13 @@ export class LineAssembler {
     return lf + 1;
   }
 
+  /** The bytes of the unfinished line (as far as the cap kept them), which it forgets. */
+  takePartialLine(): Buffer {
+    const bytes = Buffer.from(this.partial.subarray(0, this.partialLength));
+    this.discardPartialLine();
+    return bytes;
+  }
+
   /** Forgets an unfinished line (a gap cut it). Returns whether there was one. */
   discardPartialLine(): boolean {
     const had = this.hasPartialLine;
@@ -62,6 +71,7 @@ export class LineAssembler {
     this.line = buf;
     this.lineStart = start;
     this.lineEnd = !truncated && end > start && buf[end - 1] === CR ? end - 1 : end;
+    this.rawEnd = end;
     this.truncated = truncated;
   }
 

@@ -12,6 +12,8 @@ export class ReplyReader {
   private lineLength = 0;
   private lineCode = 0;
   private separator = 0;
+  /** After a gap that cut a reply already taken: its rest, up to the next LF, is not a line. */
+  private skippingCutLine = false;
 
   /**
    * Reads from buf[pos, end): the index after the last line of a complete reply, or -1 when
@@ -20,6 +22,10 @@ export class ReplyReader {
   push(buf: Uint8Array, pos: number, end: number): number {
     for (let i = pos; i < end; i++) {
       const b = buf[i];
+      if (this.skippingCutLine) {
+        this.skippingCutLine = b !== LF;
+        continue;
+      }
       if (b === LF) {
         const code = this.finalCode();
         this.lineLength = 0;
@@ -41,10 +47,18 @@ export class ReplyReader {
     return -1;
   }
 
-  /** Forgets an unfinished reply line (a gap cut it). */
-  reset(): void {
+  /**
+   * A gap cut the current reply line. When its code and a final separator were read before
+   * the gap, the reply is known (only its text was lost): returns true and sets `code`, and
+   * the rest of the cut line is skipped. Otherwise the unfinished line is forgotten.
+   */
+  gap(): boolean {
+    const known = this.lineLength >= 4 && this.lineCode >= 100 && this.separator === 0x20;
+    if (known) this.code = this.lineCode;
     this.lineLength = 0;
     this.lineCode = 0;
+    this.skippingCutLine = known;
+    return known;
   }
 
   private finalCode(): number {

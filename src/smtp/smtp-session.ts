@@ -10,6 +10,7 @@ import type { SmtpRecordSink, TlsStart } from './smtp-record-sink.js';
 import type { SmtpStats } from './smtp-stats.js';
 import { type SmuggledCommand, SmugglingDetector } from './smuggling-detector.js';
 import { TlsTransition } from './tls-transition.js';
+import { UnanchoredLines, verbKind } from './unanchored-lines.js';
 
 /** Longest command line kept; the rest of a longer line is skipped (line_too_long). */
 export const MAX_COMMAND_LINE_BYTES = 4096;
@@ -17,6 +18,12 @@ export const MAX_COMMAND_LINE_BYTES = 4096;
 export const MAX_PENDING_COMMANDS = 512;
 /** Client bytes held while a reply decides what they are (see ClientMode.AwaitingReply). */
 export const MAX_HELD_BYTES = 64 * 1024;
+/**
+ * Client lines held after lost bytes until a reply or an end of message places them (see
+ * ClientMode.Unanchored). Commands get replies within a few lines; 64 KiB of lines with no
+ * reply are message content.
+ */
+export const MAX_UNANCHORED_BYTES = 64 * 1024;
 /** ambiguous_end_of_data events per message; more are counted, not reported. */
 export const MAX_AMBIGUOUS_REPORTS_PER_MESSAGE = 4;
 /**
@@ -41,14 +48,22 @@ const ClientMode = {
   /** After a valid BDAT: exactly chunk-size bytes of content (RFC 3030 section 2). */
   BdatChunk: 4,
   /**
+   * After lost client bytes, or when the capture joined the connection midstream: the lost
+   * bytes may have held a DATA and its 354, so what follows may be message content. Lines are
+   * held until the conversation places them (docs/how-it-works.md, "Resynchronisation after
+   * lost bytes"): a server reply that comes after them shows they were commands, a "." line
+   * shows the lines before it were content.
+   */
+  Unanchored: 5,
+  /**
    * After STARTTLS answered 220, until a TLS record starts: lines sent here are plaintext
    * injected into what the server takes as the TLS session (CVE-2011-0411), never commands.
    */
-  AfterStartTls: 5,
+  AfterStartTls: 6,
   /** The client's first TLS bytes, up to the end of its ClientHello. */
-  TlsHello: 6,
+  TlsHello: 7,
   /** After the ClientHello: nothing is parsed. */
-  Tls: 7,
+  Tls: 8,
 } as const;
 type ClientMode = (typeof ClientMode)[keyof typeof ClientMode];
 
@@ -66,6 +81,7 @@ const EXCLUSIVE_REPLIES: ReadonlyMap<number, readonly number[]> = new Map([
 
 const TLS_HANDSHAKE_RECORD = 0x16;
 const LF = 0x0a;
+const DOT = 0x2e;
 /** RFC 5321 4.2.4 500 and 502: the server did not take BDAT as a command, so no chunk. */
 const BDAT_NOT_RECOGNISED = [500, 502];
 
@@ -88,6 +104,21 @@ export class SmtpSession {
   private readonly command = new CommandLine();
   /** A gap cut the current line: its remainder, up to the next LF, is not a line. */
   private skipToLineEnd = false;
+  /**
+   * Bytes were lost just before: the next line is kept only if it starts with a verb, since
+   * it may be the tail of a line the loss cut (a whole lost segment ends at a line start, so
+   * a command right after it still counts).
+   */
+  private verbRequired = false;
+  private readonly unanchored = new UnanchoredLines(MAX_UNANCHORED_BYTES);
+  /** The message content lost bytes: if the server replies, the end of data was lost. */
+  private bodyHadGap = false;
+  /**
+   * Server bytes were lost since the last reply read: a 354 may be among them, so client
+   * lines held meanwhile may be message content even when a reply follows them.
+   */
+  private repliesLost = false;
+  private readonly sawHandshake: boolean;
   private serverHeard = false;
   private greetingSeen: boolean;
   private clientBytesSeen = false;
@@ -123,7 +154,9 @@ export class SmtpSession {
     this.greetingSeen = !options.sawHandshake;
     // Joined midstream, the first lines may be the middle of a message body or a chunk.
     this.checksNotSmtp = options.sawHandshake;
+    this.sawHandshake = options.sawHandshake;
     this.tls = new TlsTransition(sink, stats);
+    if (!options.sawHandshake) this.loseAnchor();
   }
 
   /** Client bytes buf[start, end), in stream order. `buf` is not kept. */
@@ -134,6 +167,7 @@ export class SmtpSession {
       switch (this.mode) {
         case ClientMode.Commands:
         case ClientMode.AuthLine:
+        case ClientMode.Unanchored:
           pos = this.readLine(buf, pos, end, time);
           break;
         case ClientMode.AfterStartTls:
@@ -171,20 +205,29 @@ export class SmtpSession {
   /** `length` bytes of one direction were lost. */
   gap(fromClient: boolean, length: number, time: number): void {
     if (!fromClient) {
-      this.replies.reset();
+      if (this.replies.gap() && this.mode < ClientMode.AfterStartTls) {
+        this.onReply(this.replies.code, time);
+      }
+      this.repliesLost = true;
       return;
     }
     this.sink.anomaly('tcp_gap', `client bytes missing: ${length}`, time);
-    if (this.mode === ClientMode.AwaitingReply) this.resolveAwaited(-1, time);
+    this.resolveAllAwaited(time);
     if (this.mode === ClientMode.TlsHello) {
       this.finishHello(time);
     } else if (this.mode === ClientMode.Body) {
       this.endOfData.lostBytes();
       this.smuggling.lostBytes();
+      this.bodyHadGap = true;
     } else if (this.mode === ClientMode.BdatChunk && length < this.chunkRemaining) {
       this.chunkRemaining -= length;
+    } else if (this.mode === ClientMode.Commands || this.mode === ClientMode.BdatChunk
+      || this.mode === ClientMode.Unanchored) {
+      if (this.lines.discardPartialLine()) this.stats.partial_lines_dropped++;
+      this.unanchored.lostBytes();
+      this.loseAnchor();
     } else if (this.mode !== ClientMode.Tls) {
-      if (this.mode === ClientMode.BdatChunk) this.mode = ClientMode.Commands;
+      // An AUTH line or plaintext after STARTTLS: the rest of the cut line is not a command.
       if (this.lines.discardPartialLine()) this.stats.partial_lines_dropped++;
       this.skipToLineEnd = true;
     }
@@ -192,7 +235,8 @@ export class SmtpSession {
 
   /** The connection ended: what was held for a reply that never came is parsed now. */
   end(time: number): void {
-    if (this.mode === ClientMode.AwaitingReply) this.resolveAwaited(-1, time);
+    if (this.mode === ClientMode.Unanchored) this.settleWithoutReply(true, time);
+    this.resolveAllAwaited(time);
     if (this.mode === ClientMode.AfterStartTls) this.tls.reportInjected(time);
     if (this.mode === ClientMode.TlsHello) this.finishHello(time);
     if (this.lines.discardPartialLine()) this.stats.partial_lines_dropped++;
@@ -215,7 +259,9 @@ export class SmtpSession {
       return next;
     }
     const lines = this.lines;
-    if (this.mode === ClientMode.AuthLine) {
+    if (this.mode === ClientMode.Unanchored) {
+      this.onUnanchoredLine(lines, time);
+    } else if (this.mode === ClientMode.AuthLine) {
       this.onAuthLine(lines.line, lines.lineStart, lines.lineEnd, time);
     } else if (this.mode === ClientMode.AfterStartTls) {
       this.onInjectedLine(lines.line, lines.lineStart, lines.lineEnd);
@@ -223,6 +269,133 @@ export class SmtpSession {
       this.onCommandLine(lines.line, lines.lineStart, lines.lineEnd, lines.truncated, time);
     }
     return next;
+  }
+
+  /** Bytes were lost, or never seen: the client's lines are held until placed. */
+  private loseAnchor(): void {
+    this.mode = ClientMode.Unanchored;
+    this.verbRequired = true;
+  }
+
+  private onUnanchoredLine(lines: LineAssembler, time: number): void {
+    if (this.verbRequired) {
+      this.verbRequired = false;
+      // A "." line is kept when replies can tell whether it ended the content: a whole lost
+      // segment often ends just before the end of data, but it may be the cut end of a line.
+      // Any other "." line is an end of data, since content lines that start with "." have
+      // it doubled (RFC 5321 section 4.5.2).
+      const start = lines.lineStart;
+      const isDot = this.serverHeard && lines.lineEnd - start === 1
+        && lines.line[start] === DOT;
+      if (!isDot && verbKind(lines.line, start, lines.lineEnd) === Kind.UNKNOWN) {
+        this.stats.partial_lines_dropped++;
+        return;
+      }
+    }
+    const held = this.unanchored;
+    held.add(lines.line, lines.lineStart, lines.lineEnd, lines.rawEnd);
+    // Without the server's direction (the handshake was seen, and no reply), the "." settles.
+    const clientOnly = this.sawHandshake && !this.serverHeard;
+    if ((clientOnly && held.firstDot >= 0) || held.full) this.settleWithoutReply(false, time);
+  }
+
+  /**
+   * A reply while client lines are unplaced (see ClientMode.Unanchored). The lines held were
+   * sent before it, so the server read them as commands, except those up to the last "."
+   * line, which were message content (servers do not reply inside content, and a command is
+   * never a "." line). The lines are dropped instead, counted and reported, when
+   * the reply may not be theirs: server bytes were lost too (the lost DATA's 354 may have been
+   * among them), client bytes were lost among or after them (the reply may answer those), or
+   * a line to be read as a command has no verb (content, after a "." that was the cut end of
+   * a content line). With no line held, only a reply that starts a phase places the client:
+   * 354 (content follows) and 334 (an AUTH line follows); any other may answer a command lost
+   * with the bytes (pipelined MAIL and RCPT whose DATA's 354 is still to come), so lines stay
+   * held. Returns true when the reply needs no pairing.
+   */
+  private anchorByReply(code: number, repliesLost: boolean, time: number): boolean {
+    const held = this.unanchored;
+    if (held.count > 0) {
+      const doubt = this.doubtAbout(repliesLost && held.lastDot < 0);
+      if (doubt === '') {
+        this.pending.clear();
+        this.releaseUnanchored(held.lastDot, time);
+      } else {
+        this.dropUnanchored(doubt, time);
+      }
+    }
+    if (this.mode !== ClientMode.Unanchored && this.mode !== ClientMode.Commands) return false;
+    if (code === 354) {
+      this.startBodyAnchored();
+    } else if (code === 334) {
+      this.mode = ClientMode.AuthLine;
+      this.awaitedKind = Kind.AUTH;
+      this.authLinesLeft = 1;
+    } else {
+      return false;
+    }
+    this.pending.clear();
+    return true;
+  }
+
+  /** Why the held lines cannot be read as commands, or '' when they can. */
+  private doubtAbout(repliesLost: boolean): string {
+    const held = this.unanchored;
+    if (repliesLost) return 'server bytes were lost with them';
+    if (held.lossAmong) return 'client bytes were lost among or after them';
+    if (held.hasLineWithoutVerb(held.lastDot + 1)) return 'lines without a verb are content';
+    return '';
+  }
+
+  /** A 354 with no DATA known: content starts; an unfinished line before it is not part of it. */
+  private startBodyAnchored(): void {
+    if (this.lines.discardPartialLine()) this.stats.partial_lines_dropped++;
+    this.mode = ClientMode.Body;
+    this.startBody();
+  }
+
+  /**
+   * No reply placed the held lines: the "." of a client-only capture, the limit, or the
+   * connection's end. The lines up to a "." (the last one when the server's replies are in
+   * the capture) were content and the lines after it commands, with the same doubts as for a
+   * reply. With no ".", the lines held when the connection ends after a QUIT were commands
+   * (content would have ended first). Otherwise they cannot be placed: dropped, counted and
+   * reported. A client-only capture cannot tell a DATA that a gap ended just before from a
+   * DATA line in the content, so its lines before the "." count as content.
+   */
+  private settleWithoutReply(atEnd: boolean, time: number): void {
+    const held = this.unanchored;
+    if (held.count === 0) return;
+    const dot = this.serverHeard ? held.lastDot : held.firstDot;
+    const doubt = this.doubtAbout(this.repliesLost && dot < 0);
+    if (doubt === '' && (dot >= 0 || (atEnd && held.lastIsQuit))) {
+      this.releaseUnanchored(dot, time);
+    } else if (dot >= 0 || atEnd || held.full) {
+      this.dropUnanchored(doubt !== '' ? doubt : atEnd ? 'the connection ended without QUIT'
+        : 'no reply came within the limit', time);
+    }
+  }
+
+  private dropUnanchored(why: string, time: number): void {
+    const held = this.unanchored;
+    this.stats.unanchored_lines_dropped += held.count;
+    this.sink.anomaly('unanchored_lines_dropped', `${held.count} client lines after lost bytes`
+      + ` could not be placed as commands or message content: ${why}`, time);
+    held.clear();
+  }
+
+  /**
+   * Reads the held lines as commands, after `contentEnd` (a "." line; -1: none) if any, and
+   * then the unfinished line sent after them, since a released DATA may make it content.
+   */
+  private releaseUnanchored(contentEnd: number, time: number): void {
+    const held = this.unanchored;
+    const bytes = Buffer.concat([held.joined(contentEnd + 1, held.count),
+      this.lines.takePartialLine()]);
+    this.stats.unanchored_content_lines += contentEnd + 1;
+    held.clear();
+    this.mode = ClientMode.Commands;
+    if (contentEnd >= 0) this.pending.push(END_OF_DATA);
+    this.receiveClient(bytes, 0, bytes.length, time);
   }
 
   private onCommandLine(
@@ -354,6 +527,15 @@ export class SmtpSession {
       this.greetingSeen = true;
       return;
     }
+    if (this.mode === ClientMode.Body && this.bodyHadGap) {
+      // Servers do not answer inside message content: the end of data was in the lost bytes.
+      this.loseAnchor();
+    }
+    const repliesLost = this.repliesLost;
+    this.repliesLost = false;
+    if (this.mode === ClientMode.Unanchored && this.anchorByReply(code, repliesLost, time)) {
+      return;
+    }
     if (this.suspectsArmed && this.provesSmuggling(code)) this.reportSmuggled(time);
     if (this.mode === ClientMode.AwaitingReply && this.answersAwaited(code)) {
       this.pending.clear();
@@ -419,6 +601,14 @@ export class SmtpSession {
     return this.pending.length <= 1 && code >= 400;
   }
 
+  /**
+   * Assumes the usual reply to the awaited command, and to any the bytes held behind it
+   * contain (a pipelined DATA after the end of a message), so that no byte stays held.
+   */
+  private resolveAllAwaited(time: number): void {
+    while (this.mode === ClientMode.AwaitingReply) this.resolveAwaited(-1, time);
+  }
+
   /** Settles the awaited reply (`code` -1: assumed) and parses the bytes held meanwhile. */
   private resolveAwaited(code: number, time: number): void {
     this.mode = this.modeAfterReply(this.awaitedKind, code);
@@ -462,6 +652,7 @@ export class SmtpSession {
   }
 
   private startBody(): void {
+    this.bodyHadGap = false;
     this.endOfData.reset();
     this.smuggling.reset();
     this.ambiguousReports = 0;

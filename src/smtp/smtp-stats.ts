@@ -14,6 +14,10 @@ export class SmtpStats {
   reply_wait_overflows = 0;
   /** Partial command lines dropped because of a gap or the end of the connection. */
   partial_lines_dropped = 0;
+  /** Lines after lost bytes that a later "." showed to be message content: never reported. */
+  unanchored_content_lines = 0;
+  /** Lines after lost bytes that nothing placed as commands or content (anomaly reported). */
+  unanchored_lines_dropped = 0;
   /** Connections whose client spoke TLS from its first byte (implicit TLS). */
   implicit_tls_sessions = 0;
   starttls_sessions = 0;

@@ -319,6 +319,21 @@ const cases: Case[] = [
     expected: [OPEN, 'c:abc', 'gap c 6', 'c:xyz', 'c:end', 'close end_of_capture'],
   },
   {
+    name: 'bytes acknowledged but never seen, nothing held: a gap before the peer\'s bytes',
+    segments: [...handshake(100, 500), { from: 'c', seq: 101, data: 'DATA\r' },
+      { from: 's', seq: 501, ack: 107, data: '354 go\r\n' },
+      { from: 'c', seq: 107, ack: 509, data: 'body' }],
+    expected: [OPEN, 'c:DATA\r', 'gap c 1', 's:354 go\r\n', 'c:body', 'close end_of_capture'],
+  },
+  {
+    name: 'an acknowledgement past several holes reports each, in order, before its bytes',
+    segments: [...handshake(100, 500), { from: 'c', seq: 101, data: 'a' },
+      { from: 'c', seq: 104, data: 'b' }, { from: 'c', seq: 108, data: 'c' },
+      { from: 's', seq: 501, ack: 111, data: 'ok' }],
+    expected: [OPEN, 'c:a', 'gap c 2', 'c:b', 'gap c 3', 'c:c', 'gap c 2', 's:ok',
+      'close end_of_capture'],
+  },
+  {
     name: 'a hole not yet acknowledged waits, and is a gap at the end of capture',
     segments: [...handshake(100, 500), { from: 'c', seq: 101, data: 'abc' },
       { from: 'c', seq: 110, data: 'xyz' }, { from: 's', seq: 501, ack: 104 }],

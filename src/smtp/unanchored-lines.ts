@@ -1,0 +1,96 @@
+import { Kind, kindOfVerb } from './command-kind.js';
+
+const CR = 0x0d;
+const DOT = 0x2e;
+const LF = 0x0a;
+const SPACE = 0x20;
+const TAB = 0x09;
+
+/**
+ * Client lines read after bytes were lost (a gap, or a capture that joined the connection
+ * midstream), held until something shows whether they were commands or message content. Each
+ * line is kept as a copy of its bytes as sent, so that the lines can be read again, in order, as if
+ * they had just arrived. Bounded: past `maxBytes` the owner settles or drops them (`full`).
+ */
+export class UnanchoredLines {
+  private lines: Buffer[] = [];
+  private kinds: number[] = [];
+  private bytes = 0;
+  /** Index of the first line holding a single ".", the end of a message, or -1. */
+  firstDot = -1;
+  /** Index of the last such line, or -1. */
+  lastDot = -1;
+  /** Bytes were lost after a held line: the lines do not form one unbroken run. */
+  lossAmong = false;
+
+  constructor(private readonly maxBytes: number) {}
+
+  get count(): number {
+    return this.lines.length;
+  }
+
+  /** Bytes were lost at this point of the stream. */
+  lostBytes(): void {
+    if (this.lines.length > 0) this.lossAmong = true;
+  }
+
+  /** Past the limit (by at most the last line added, itself capped as a command line). */
+  get full(): boolean {
+    return this.bytes > this.maxBytes;
+  }
+
+  /**
+   * Copies the line line[start, rawEnd) as sent, with its CR if it had one: `line` may be the
+   * capture's buffer. Its text without the line end is line[start, end).
+   */
+  add(line: Uint8Array, start: number, end: number, rawEnd: number): void {
+    const copy = Buffer.allocUnsafe(rawEnd - start + 1);
+    copy.set(line.subarray(start, rawEnd), 0);
+    copy[rawEnd - start] = LF;
+    if (this.endsData(line, start, end, rawEnd)) {
+      if (this.firstDot < 0) this.firstDot = this.lines.length;
+      this.lastDot = this.lines.length;
+    }
+    this.lines.push(copy);
+    this.kinds.push(verbKind(line, start, end));
+    this.bytes += copy.length;
+  }
+
+  /** CRLF "." CRLF (RFC 5321 section 4.1.1.4): a bare LF on either side is not an end. */
+  private endsData(line: Uint8Array, start: number, end: number, rawEnd: number): boolean {
+    if (end - start !== 1 || line[start] !== DOT || rawEnd !== end + 1) return false;
+    const previous = this.lines[this.lines.length - 1];
+    return previous === undefined || (previous.length >= 2 && previous[previous.length - 2] === CR);
+  }
+
+  /** Whether a line from `from` on has no SMTP verb: message content, most likely. */
+  hasLineWithoutVerb(from: number): boolean {
+    for (let i = from; i < this.kinds.length; i++) if (this.kinds[i] === Kind.UNKNOWN) return true;
+    return false;
+  }
+
+  get lastIsQuit(): boolean {
+    return this.kinds.length > 0 && this.kinds[this.kinds.length - 1] === Kind.QUIT;
+  }
+
+  /** Lines [from, to) as one buffer, LF after each. */
+  joined(from: number, to: number): Buffer {
+    return Buffer.concat(this.lines.slice(from, to));
+  }
+
+  clear(): void {
+    this.lines = [];
+    this.kinds = [];
+    this.bytes = 0;
+    this.firstDot = -1;
+    this.lastDot = -1;
+    this.lossAmong = false;
+  }
+}
+
+/** The kind of the verb at the start of line[start, end) (no leading blank), or UNKNOWN. */
+export function verbKind(line: Uint8Array, start: number, end: number): number {
+  let verbEnd = start;
+  while (verbEnd < end && line[verbEnd] !== SPACE && line[verbEnd] !== TAB) verbEnd++;
+  return kindOfVerb(line, start, verbEnd);
+}

@@ -110,7 +110,8 @@ export class SmtpSession {
    * a command right after it still counts).
    */
   private verbRequired = false;
-  private readonly unanchored = new UnanchoredLines(MAX_UNANCHORED_BYTES);
+  /** Made at the first loss: most sessions never need it (memory per open connection). */
+  private unanchoredLines: UnanchoredLines | null = null;
   /** The message content lost bytes: if the server replies, the end of data was lost. */
   private bodyHadGap = false;
   /**
@@ -157,6 +158,11 @@ export class SmtpSession {
     this.sawHandshake = options.sawHandshake;
     this.tls = new TlsTransition(sink, stats);
     if (!options.sawHandshake) this.loseAnchor();
+  }
+
+  private get unanchored(): UnanchoredLines {
+    this.unanchoredLines ??= new UnanchoredLines(MAX_UNANCHORED_BYTES);
+    return this.unanchoredLines;
   }
 
   /** Client bytes buf[start, end), in stream order. `buf` is not kept. */
@@ -293,7 +299,7 @@ export class SmtpSession {
       }
     }
     const held = this.unanchored;
-    held.add(lines.line, lines.lineStart, lines.lineEnd, lines.rawEnd);
+    held.add(lines.line, lines.lineStart, lines.lineEnd, lines.rawEnd, time);
     // Without the server's direction (the handshake was seen, and no reply), the "." settles.
     const clientOnly = this.sawHandshake && !this.serverHeard;
     if ((clientOnly && held.firstDot >= 0) || held.full) this.settleWithoutReply(false, time);
@@ -384,18 +390,21 @@ export class SmtpSession {
   }
 
   /**
-   * Reads the held lines as commands, after `contentEnd` (a "." line; -1: none) if any, and
-   * then the unfinished line sent after them, since a released DATA may make it content.
+   * Reads the held lines as commands, after `contentEnd` (a "." line; -1: none) if any, each at
+   * the capture time it arrived, and then the unfinished line sent after them, since a released
+   * DATA may make it content.
    */
   private releaseUnanchored(contentEnd: number, time: number): void {
     const held = this.unanchored;
-    const bytes = Buffer.concat([held.joined(contentEnd + 1, held.count),
-      this.lines.takePartialLine()]);
+    const released: Array<[Buffer, number]> = [];
+    for (let i = contentEnd + 1; i < held.count; i++) released.push([held.line(i), held.time(i)]);
+    const partial = this.lines.takePartialLine();
     this.stats.unanchored_content_lines += contentEnd + 1;
     held.clear();
     this.mode = ClientMode.Commands;
     if (contentEnd >= 0) this.pending.push(END_OF_DATA);
-    this.receiveClient(bytes, 0, bytes.length, time);
+    for (const [line, lineTime] of released) this.receiveClient(line, 0, line.length, lineTime);
+    this.receiveClient(partial, 0, partial.length, time);
   }
 
   private onCommandLine(

@@ -1,10 +1,15 @@
+import { authContinuationLines } from './auth-mechanism.js';
 import { Kind, kindOfVerb } from './command-kind.js';
+import { CommandLine } from './command-line.js';
 
 const CR = 0x0d;
 const DOT = 0x2e;
 const LF = 0x0a;
 const SPACE = 0x20;
 const TAB = 0x09;
+const ASTERISK = 0x2a;
+/** The kind recorded for a line in the place of an AUTH continuation line: not content. */
+const AUTH_CONTINUATION = -1;
 
 /**
  * Client lines read after bytes were lost (a gap, or a capture that joined the connection
@@ -15,6 +20,8 @@ const TAB = 0x09;
 export class UnanchoredLines {
   private lines: Buffer[] = [];
   private kinds: number[] = [];
+  /** Capture time of the packet that completed each line: its command's time if released. */
+  private times: number[] = [];
   private bytes = 0;
   /** Index of the first line holding a single ".", the end of a message, or -1. */
   firstDot = -1;
@@ -22,6 +29,12 @@ export class UnanchoredLines {
   lastDot = -1;
   /** Bytes were lost after a held line: the lines do not form one unbroken run. */
   lossAmong = false;
+  /**
+   * Lines still owed to the last held AUTH (auth-mechanism.ts): credentials have no verb, but
+   * in that place they are not message content, and must not make the held lines look so.
+   */
+  private authLinesOwed = 0;
+  private readonly command = new CommandLine();
 
   constructor(private readonly maxBytes: number) {}
 
@@ -41,19 +54,40 @@ export class UnanchoredLines {
 
   /**
    * Copies the line line[start, rawEnd) as sent, with its CR if it had one: `line` may be the
-   * capture's buffer. Its text without the line end is line[start, end).
+   * capture's buffer. Its text without the line end is line[start, end); `time` is the capture
+   * time of the packet that completed it.
    */
-  add(line: Uint8Array, start: number, end: number, rawEnd: number): void {
+  add(line: Uint8Array, start: number, end: number, rawEnd: number, time: number): void {
     const copy = Buffer.allocUnsafe(rawEnd - start + 1);
     copy.set(line.subarray(start, rawEnd), 0);
     copy[rawEnd - start] = LF;
     if (this.endsData(line, start, end, rawEnd)) {
       if (this.firstDot < 0) this.firstDot = this.lines.length;
       this.lastDot = this.lines.length;
+      // An AUTH before it was message content: it is owed nothing.
+      this.authLinesOwed = 0;
     }
     this.lines.push(copy);
-    this.kinds.push(verbKind(line, start, end));
+    this.kinds.push(this.kindOf(line, start, end));
+    this.times.push(time);
     this.bytes += copy.length;
+  }
+
+  /** The line's verb kind, or AUTH_CONTINUATION in the place of an AUTH line. */
+  private kindOf(line: Uint8Array, start: number, end: number): number {
+    if (this.authLinesOwed > 0) {
+      // RFC 4954 section 4: a line of just "*" cancels the exchange.
+      const cancelled = end - start === 1 && line[start] === ASTERISK;
+      this.authLinesOwed = cancelled ? 0 : this.authLinesOwed - 1;
+      return AUTH_CONTINUATION;
+    }
+    const kind = verbKind(line, start, end);
+    if (kind === Kind.AUTH) {
+      this.command.parse(line, start, end);
+      this.authLinesOwed = authContinuationLines(this.command.argument,
+        this.command.hasInitialResponse);
+    }
+    return kind;
   }
 
   /** CRLF "." CRLF (RFC 5321 section 4.1.1.4): a bare LF on either side is not an end. */
@@ -63,7 +97,10 @@ export class UnanchoredLines {
     return previous === undefined || (previous.length >= 2 && previous[previous.length - 2] === CR);
   }
 
-  /** Whether a line from `from` on has no SMTP verb: message content, most likely. */
+  /**
+   * Whether a line from `from` on has no SMTP verb, and is not in the place of an AUTH
+   * continuation line: message content, most likely.
+   */
   hasLineWithoutVerb(from: number): boolean {
     for (let i = from; i < this.kinds.length; i++) if (this.kinds[i] === Kind.UNKNOWN) return true;
     return false;
@@ -73,18 +110,25 @@ export class UnanchoredLines {
     return this.kinds.length > 0 && this.kinds[this.kinds.length - 1] === Kind.QUIT;
   }
 
-  /** Lines [from, to) as one buffer, LF after each. */
-  joined(from: number, to: number): Buffer {
-    return Buffer.concat(this.lines.slice(from, to));
+  /** Line `index` as sent, with an LF after it. */
+  line(index: number): Buffer {
+    return this.lines[index];
+  }
+
+  /** The capture time of line `index`. */
+  time(index: number): number {
+    return this.times[index];
   }
 
   clear(): void {
     this.lines = [];
     this.kinds = [];
+    this.times = [];
     this.bytes = 0;
     this.firstDot = -1;
     this.lastDot = -1;
     this.lossAmong = false;
+    this.authLinesOwed = 0;
   }
 }
 

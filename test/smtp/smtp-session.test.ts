@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { KIND_NAMES } from '../../src/smtp/command-kind.js';
+import { SmtpSession } from '../../src/smtp/smtp-session.js';
+import { SmtpStats } from '../../src/smtp/smtp-stats.js';
 import { clientHelloBytes } from './client-hello-bytes.js';
 import { play, type Step } from './session-script.js';
 
@@ -443,6 +445,27 @@ const scenarios: Scenario[] = [
     expected: ['!unanchored_lines_dropped'],
   },
   {
+    // The credentials have no verb, but in their place after AUTH they are not content.
+    name: 'joined midstream, client side only: AUTH lines up to QUIT at the end are commands',
+    sawHandshake: false,
+    steps: [['c', 'AUTH PLAIN\r\nAHVzZXIAc2VjcmV0\r\nRSET\r\nAUTH LOGIN dXNlcg==\r\n'
+      + 'c2VjcmV0\r\nAUTH LOGIN\r\nHELO\r\nQUIT\r\nNOOP\r\nQUIT\r\n']],
+    expected: ['AUTH AUTH PLAIN', 'RSET RSET', 'AUTH AUTH LOGIN', 'AUTH AUTH LOGIN', 'NOOP NOOP',
+      'QUIT QUIT'],
+  },
+  {
+    name: 'joined midstream, client side only: a line past what AUTH takes is content',
+    sawHandshake: false,
+    steps: [['c', 'AUTH PLAIN\r\nAHVzZXIAc2VjcmV0\r\nsome body text\r\nQUIT\r\n']],
+    expected: ['!unanchored_lines_dropped'],
+  },
+  {
+    name: 'joined midstream, client side only: an AUTH in the content owes no line after "."',
+    sawHandshake: false,
+    steps: [['c', 'AUTH LOGIN\r\n.\r\nsome body text\r\nQUIT\r\n']],
+    expected: ['!unanchored_lines_dropped'],
+  },
+  {
     name: 'control bytes, DEL and invalid UTF-8 are escaped; valid UTF-8 is kept',
     steps: [['c', Buffer.concat([Buffer.from('MAIL FROM:<a\x00b\x7f\x01'), Buffer.from([0xff,
       0xc3, 0xa9]), Buffer.from('@x>\r\nHELO \xe9\r\n', 'latin1')])]],
@@ -575,5 +598,25 @@ describe('SmtpSession limits', () => {
     assert.deepEqual(records, ['AUTH AUTH LOGIN']);
     assert.equal(stats.auth_continuation_lines, 2);
     assert.ok(!records.join('\n').includes('c2VjcmV0'));
+  });
+
+  test('lines held after lost bytes keep the capture time of their own packets', () => {
+    const timed: string[] = [];
+    const session = new SmtpSession({
+      command: (_kind, verb, _argument, time) => timed.push(`${verb}@${time}`),
+      anomaly: () => undefined,
+      tlsHandshake: () => undefined,
+    }, new SmtpStats(), { sawHandshake: true });
+    const client = (text: string, time: number) => {
+      const data = Buffer.from(text, 'latin1');
+      session.receiveClient(data, 0, data.length, time);
+    };
+    client('EHLO c\r\n', 100);
+    session.gap(true, 20, 200);
+    client('RCPT TO:<b@y>\r\n', 300);
+    client('NOOP\r\nQUIT\r\n', 400);
+    session.end(500);
+    // Held until the end placed them (client-only, no "."), yet reported at their own times.
+    assert.deepEqual(timed, ['EHLO@100', 'RCPT@300', 'NOOP@400', 'QUIT@400']);
   });
 });

@@ -17,7 +17,8 @@ export interface ConnectionAttribution {
   atFirstPacket(endpoints: ConnectionEndpoints, time: number): AttributedConnection | undefined;
   /**
    * Inbound connections, at the server's first bytes: a server process owns the connection's
-   * socket only once it has accepted it, which it has by the time it sends its greeting.
+   * socket only once it has accepted it, which it has by the time it sends its greeting. A
+   * connection closed before that lookup is given the owner of its listening socket.
    */
   serverProcess(endpoints: ConnectionEndpoints, time: number): ProcessInfo;
 }

@@ -21,7 +21,10 @@ export class AttributionCounters {
  * address is one of the host's, or a process (in any network namespace, containers included)
  * owns the client socket. Otherwise it is inbound when the server address is the host's.
  * The client's process is looked up at the first packet (the SYN, while it is connecting, so
- * even a sender that exits right after QUIT is found); the server's at its first bytes.
+ * even a sender that exits right after QUIT is found); the server's at its first bytes, when it
+ * has accepted the connection, or, when the connection is already gone then (a remote client
+ * that sends at once is done in milliseconds), as the owner of the listening socket
+ * (SocketOwnerResolver.resolveServer, docs/process-attribution.md).
  */
 export class LiveAttribution implements ConnectionAttribution {
   readonly counters = new AttributionCounters();
@@ -55,7 +58,7 @@ export class LiveAttribution implements ConnectionAttribution {
   }
 
   serverProcess(e: ConnectionEndpoints, time: number): ProcessInfo {
-    const server = this.resolver?.resolve(e.serverAddress, e.serverPort, e.clientAddress,
+    const server = this.resolver?.resolveServer(e.serverAddress, e.serverPort, e.clientAddress,
       e.clientPort, time) ?? UNKNOWN_PROCESS;
     if (server === UNKNOWN_PROCESS) this.counters.processes_not_found++;
     return server;

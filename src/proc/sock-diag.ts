@@ -11,10 +11,12 @@ import type { TcpTuple } from './tcp-tuple.js';
 const ADDON_URL = new URL('../../../native/sock-diag/build/Release/sock_diag.node',
   import.meta.url);
 
-/** native/sock-diag/sock_diag.c states the contract of both functions. */
+/** native/sock-diag/sock_diag.c states the contract of these functions. */
 interface SockDiagAddon {
   lookUp(family: 4 | 6, localAddress: Uint8Array, localPort: number, remoteAddress: Uint8Array,
     remotePort: number, result: Uint32Array): number;
+  lookUpListener(family: 4 | 6, localAddress: Uint8Array, localPort: number,
+    result: Uint32Array): number;
   close(): void;
 }
 
@@ -68,13 +70,27 @@ export class SockDiag {
    * closed by its process: sock_i_ino() of an orphan is 0); SOCKET_NOT_LISTED when no socket
    * has the four-tuple; undefined when the lookup itself failed (lastError says why). An IPv4
    * connection is also looked for as IPv4-mapped addresses, which an IPv6 socket holds.
+   *
+   * Never a listener: for a four-tuple no socket has, the kernel answers with the listener of
+   * the local port (its lookup of an incoming segment), and the addon refuses that reply, so a
+   * connection gone since is SOCKET_NOT_LISTED, not its server's listening socket.
    */
   findInode(tuple: TcpTuple): number | undefined {
-    const error = this.addon.lookUp(tuple.family, tuple.localAddressBytes, tuple.localPort,
-      tuple.remoteAddressBytes, tuple.remotePort, this.result);
-    this.lastError = error;
-    if (error === 0) return this.result[INODE];
-    return error === constants.errno.ENOENT ? SOCKET_NOT_LISTED : undefined;
+    return this.inodeOf(this.addon.lookUp(tuple.family, tuple.localAddressBytes,
+      tuple.localPort, tuple.remoteAddressBytes, tuple.remotePort, this.result));
+  }
+
+  /**
+   * The inode of the socket listening for new connections to the tuple's local address and
+   * port (the remote end is not used): bound to that address, or else to the wildcard (0.0.0.0
+   * or ::, and for IPv4 an IPv6 socket on :: that is not IPV6_V6ONLY), as the kernel picks it
+   * for an incoming SYN. SOCKET_NOT_LISTED when nothing listens there; undefined when the
+   * lookup failed. The kernel does not check that the address is local: a wildcard listener
+   * answers for any address, so ask only about addresses of this namespace.
+   */
+  findListenerInode(tuple: TcpTuple): number | undefined {
+    return this.inodeOf(this.addon.lookUpListener(tuple.family, tuple.localAddressBytes,
+      tuple.localPort, this.result));
   }
 
   /** The uid that owns the socket last found (sock_i_uid(): its creator's fsuid). */
@@ -89,5 +105,11 @@ export class SockDiag {
 
   close(): void {
     this.addon.close();
+  }
+
+  private inodeOf(error: number): number | undefined {
+    this.lastError = error;
+    if (error === 0) return this.result[INODE];
+    return error === constants.errno.ENOENT ? SOCKET_NOT_LISTED : undefined;
   }
 }

@@ -34,6 +34,14 @@ export interface SocketOwnerResolverOptions {
   useSockDiag?: boolean;
 }
 
+/**
+ * What a connection lookup returns when the connection has no socket a process could hold: not
+ * listed, listed without an inode (TIME_WAIT, SYN_RECV, closed by its process, or not accepted
+ * yet), or closed while its owner was looked for. resolveServer() then asks for the listener.
+ */
+const SOCKET_GONE = Symbol('socket gone');
+type ConnectionOwner = ProcessInfo | typeof SOCKET_GONE;
+
 interface CachedOwner {
   readonly process: ProcessInfo;
   /** The socket it held, to tell when another socket has taken the four-tuple since. */
@@ -127,9 +135,30 @@ export class SocketOwnerResolver {
     now: number,
   ): ProcessInfo {
     const started = this.elapsedClock();
-    const process = this.lookUpConnection(localAddress, localPort, remoteAddress, remotePort,
-      now);
-    return this.count(process, started);
+    const tuple = this.parse(localAddress, localPort, remoteAddress, remotePort);
+    return this.count(tuple === undefined ? UNKNOWN_PROCESS : this.lookUpConnection(tuple, now),
+      started);
+  }
+
+  /**
+   * resolve() for a connection accepted by a local server (the local side is the server's),
+   * with a fallback for a connection whose socket is gone, or not accepted yet, when it is
+   * looked up: the owner of the socket listening on the local address and port (or on the
+   * wildcard address of that port), chosen among the processes holding it by the shared-socket
+   * rule. That is the process that accepted the connection when one process holds the
+   * listener; when several do (a master and its workers, prefork servers) it is the youngest,
+   * which runs the accepting program but may be a sibling of the worker that accepted.
+   * Counted in listener_fallbacks; docs/process-attribution.md, "Inbound: the listener".
+   */
+  resolveServer(
+    localAddress: string, localPort: number, remoteAddress: string, remotePort: number,
+    now: number,
+  ): ProcessInfo {
+    const started = this.elapsedClock();
+    const tuple = this.parse(localAddress, localPort, remoteAddress, remotePort);
+    if (tuple === undefined) return this.count(UNKNOWN_PROCESS, started);
+    const found = this.lookUpConnection(tuple, now);
+    return this.count(found === SOCKET_GONE ? this.listenerOwner(tuple, now) : found, started);
   }
 
   /** The process that holds socket `inode`, for a caller that already knows the inode. */
@@ -154,25 +183,44 @@ export class SocketOwnerResolver {
     this.tables.close();
   }
 
-  private lookUpConnection(
+  private parse(
     localAddress: string, localPort: number, remoteAddress: string, remotePort: number,
-    now: number,
-  ): ProcessInfo {
+  ): TcpTuple | undefined {
     const tuple = TcpTuple.parse(localAddress, localPort, remoteAddress, remotePort);
-    if (tuple === undefined) {
-      this.stats.unparsable_addresses++;
-      return UNKNOWN_PROCESS;
-    }
+    if (tuple === undefined) this.stats.unparsable_addresses++;
+    return tuple;
+  }
+
+  private lookUpConnection(tuple: TcpTuple, now: number): ConnectionOwner {
     const cached = this.cachedOwner(tuple, now);
     if (cached !== undefined) return cached;
     const inode = this.findInode(tuple, now);
-    if (inode <= 0) return UNKNOWN_PROCESS;
+    if (inode <= 0) return SOCKET_GONE;
     const process = this.lookUpInode(inode, now,
       this.tables.foundBySockDiag ? tuple : undefined);
-    if (process !== UNKNOWN_PROCESS) {
+    if (process !== UNKNOWN_PROCESS && process !== SOCKET_GONE) {
       this.connections.set(tuple.key, { process, inode, time: now });
     }
     return process;
+  }
+
+  /**
+   * The owner of the socket listening for the connection's local address and port, for a
+   * connection gone before it was looked up. Not cached: the connection's four-tuple names no
+   * socket of that owner, and the agent asks once per connection. A listener is held for as
+   * long as its server runs, so its owner is usually in the index (no scan).
+   */
+  private listenerOwner(tuple: TcpTuple, now: number): ProcessInfo {
+    this.stats.listener_lookups++;
+    const inode = this.tables.findListener(tuple, now);
+    const owner = inode > 0 ? this.lookUpInode(inode, now) : UNKNOWN_PROCESS;
+    if (owner === UNKNOWN_PROCESS || owner === SOCKET_GONE) {
+      this.stats.listeners_not_found++;
+      return UNKNOWN_PROCESS;
+    }
+    this.stats.listener_fallbacks++;
+    if (this.liveHolders(inode).length > 1) this.stats.shared_listener_fallbacks++;
+    return owner;
   }
 
   /**
@@ -216,14 +264,17 @@ export class SocketOwnerResolver {
     return inode;
   }
 
-  /** The index first, then ever wider scans until one finds a holder. */
-  private lookUpInode(inode: number, now: number, sockDiagTuple?: TcpTuple): ProcessInfo {
-    let owner = this.ownerFromIndex(inode);
+  /**
+   * The index first, then ever wider scans until one finds a holder. SOCKET_GONE when
+   * sock_diag showed the socket closed during the search (only with `sockDiagTuple`).
+   */
+  private lookUpInode(inode: number, now: number, sockDiagTuple?: TcpTuple): ConnectionOwner {
+    let owner: SocketHolder | typeof SOCKET_GONE | undefined = this.ownerFromIndex(inode);
     if (owner !== undefined) this.stats.index_hits++;
     else owner = this.searchHolders(inode, now, sockDiagTuple);
-    if (owner === undefined) {
+    if (owner === undefined || owner === SOCKET_GONE) {
       this.stats.owners_not_found++;
-      return UNKNOWN_PROCESS;
+      return owner ?? UNKNOWN_PROCESS;
     }
     this.recentOwners.set(owner.pid, true);
     this.scanner.leaveYoung(owner.pid);
@@ -235,9 +286,11 @@ export class SocketOwnerResolver {
    * When the socket was found by sock_diag (`sockDiagTuple`), sock_diag is asked again after
    * each scan that did not find it, a few microseconds: a socket closed meanwhile (its process
    * exited or closed it) ends the search, since no scan can find its owner any more and each
-   * costs more than the last (a full scan, tens of milliseconds).
+   * costs more than the last (a full scan, tens of milliseconds): SOCKET_GONE.
    */
-  private searchHolders(inode: number, now: number, sockDiagTuple: TcpTuple | undefined) {
+  private searchHolders(
+    inode: number, now: number, sockDiagTuple: TcpTuple | undefined,
+  ): SocketHolder | typeof SOCKET_GONE | undefined {
     if (this.scanner.hasScanned) {
       for (const scan of this.likelyHolderScans) {
         scan(inode, now);
@@ -245,7 +298,7 @@ export class SocketOwnerResolver {
         if (owner !== undefined) return owner;
         if (sockDiagTuple !== undefined && this.tables.isClosed(sockDiagTuple, inode)) {
           this.stats.sockets_closed_during_search++;
-          return undefined;
+          return SOCKET_GONE;
         }
       }
     }
@@ -256,15 +309,19 @@ export class SocketOwnerResolver {
 
   /** Of the indexed holders still running as scanned, the one the shared-socket rule picks. */
   private ownerFromIndex(inode: number): SocketHolder | undefined {
-    const indexed = this.index.holdersOf(inode);
-    if (indexed === undefined) return undefined;
+    const holders = this.liveHolders(inode);
+    if (holders.length > 1) this.stats.shared_sockets++;
+    return holders.length === 0 ? undefined : chooseSocketOwner(holders);
+  }
+
+  /** The indexed holders of `inode` still running as scanned (a reused pid is left out). */
+  private liveHolders(inode: number): SocketHolder[] {
     const holders: SocketHolder[] = [];
-    for (const { pid, startTime } of indexed) {
+    for (const { pid, startTime } of this.index.holdersOf(inode) ?? []) {
       const stat = this.scanner.statIfSame(pid, startTime);
       if (stat !== undefined) holders.push({ pid, ...stat });
     }
-    if (holders.length > 1) this.stats.shared_sockets++;
-    return holders.length === 0 ? undefined : chooseSocketOwner(holders);
+    return holders;
   }
 
   private mayScanAll(now: number): boolean {
@@ -324,7 +381,8 @@ export class SocketOwnerResolver {
     this.stats.scan_time_ms += elapsed;
   }
 
-  private count(process: ProcessInfo, started: number): ProcessInfo {
+  private count(found: ConnectionOwner, started: number): ProcessInfo {
+    const process = found === SOCKET_GONE ? UNKNOWN_PROCESS : found;
     this.stats.lookups++;
     if (process === UNKNOWN_PROCESS) this.stats.misses++;
     else this.stats.hits++;

@@ -3,7 +3,7 @@
  * Times are milliseconds measured by the resolver's elapsed clock.
  */
 export class SocketOwnerStats {
-  /** Calls to resolve() and resolveInode(); each is a hit or a miss. */
+  /** Calls to resolve(), resolveServer() and resolveInode(); each is a hit or a miss. */
   lookups = 0;
   hits = 0;
   /** Lookups that returned UNKNOWN_PROCESS; the counters below say why. */
@@ -56,6 +56,21 @@ export class SocketOwnerStats {
    * so before a full scan, which was not made. Also counted in owners_not_found.
    */
   sockets_closed_during_search = 0;
+  /**
+   * resolveServer() lookups whose connection had no socket a process could hold (counted as
+   * sockets_not_found, sockets_without_inode or sockets_closed_during_search) and that looked
+   * for the listener of the local address and port instead.
+   */
+  listener_lookups = 0;
+  /** Of listener_lookups, answered with the listener's owner (counted in hits). */
+  listener_fallbacks = 0;
+  /**
+   * Of listener_fallbacks, the listener was held by several processes (a master and workers):
+   * the shared-socket rule chose, and may have named a sibling of the worker that accepted.
+   */
+  shared_listener_fallbacks = 0;
+  /** Of listener_lookups, nothing listened there any more, or no visible process held it. */
+  listeners_not_found = 0;
   /** Listings of the proc root for the processes new since the last one. */
   incremental_scans = 0;
   /** Reads, one by one, of the pids allocated since the last such read or listing. */

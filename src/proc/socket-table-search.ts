@@ -29,10 +29,25 @@ export function findSocketInode(table: Buffer, needle: Buffer): number {
   return result;
 }
 
-/** The inode column of the line whose st column starts at `position`; 0 when malformed. */
-function inodeAfter(table: Buffer, position: number): number {
+/**
+ * The inode of the listening socket whose line a listener needle (TcpTuple.listenerNeedles)
+ * finds, or SOCKET_NOT_LISTED. The needle ends after the st column, so one column fewer is
+ * skipped to the inode. A listener always has an inode: closing it destroys it.
+ */
+export function findListenerInode(table: Buffer, needle: Buffer): number {
+  const at = table.indexOf(needle);
+  if (at === -1) return SOCKET_NOT_LISTED;
+  const inode = inodeAfter(table, at + needle.length, COLUMNS_BEFORE_INODE - 1);
+  return inode > 0 ? inode : SOCKET_NOT_LISTED;
+}
+
+/**
+ * The inode column of the line, `columns` columns after `position` (the st column's start for
+ * a connection needle); 0 when malformed.
+ */
+function inodeAfter(table: Buffer, position: number, columns = COLUMNS_BEFORE_INODE): number {
   let at = position;
-  for (let column = 0; column < COLUMNS_BEFORE_INODE; column++) {
+  for (let column = 0; column < columns; column++) {
     while (at < table.length && table[at] !== SPACE) at++;
     while (at < table.length && table[at] === SPACE) at++;
   }

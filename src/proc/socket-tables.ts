@@ -3,12 +3,15 @@ import type { NetworkNamespaces } from './network-namespaces.js';
 import type { ProcLimits } from './proc-limits.js';
 import { ProcFileReader } from './proc-file-reader.js';
 import { SockDiag } from './sock-diag.js';
-import { findSocketInode, SOCKET_NOT_LISTED } from './socket-table-search.js';
+import { findListenerInode, findSocketInode, SOCKET_NOT_LISTED }
+  from './socket-table-search.js';
 import type { SocketOwnerStats } from './socket-owner-stats.js';
 import type { TcpTuple } from './tcp-tuple.js';
 
 /** A table that could not be read: the namespace member whose tables they were has exited. */
 const TABLE_UNREADABLE = -2;
+/** Listener needles per table: bound to the address, then to the wildcard. */
+const LISTENER_RANKS = 2;
 
 /**
  * Finds a connection's socket inode. In the sensor's own network namespace it asks the kernel
@@ -77,6 +80,28 @@ export class SocketTables {
     return current !== undefined && current > 0 && current !== inode;
   }
 
+  /**
+   * The inode of the socket listening for the tuple's local address and port (bound to it, or
+   * to the wildcard), for a connection gone before its own socket was found; SOCKET_NOT_LISTED
+   * when there is none. Looked for in the namespaces that own the local address when any does,
+   * else in the sensor's own (sock_diag, or /proc/net/tcp{,6}): a listener lookup does not
+   * check that the address is local, so the own namespace asked about a container's address
+   * would answer with a host listener on 0.0.0.0 of the same port.
+   */
+  findListener(tuple: TcpTuple, now: number): number {
+    const owners = this.namespaces.owning(tuple.localAddressText, now);
+    for (const namespace of owners) {
+      const inode = this.searchNamespace(namespace,
+        (folder) => this.findListenerIn(folder, tuple));
+      if (inode > 0) return inode;
+    }
+    if (owners.length > 0) return SOCKET_NOT_LISTED;
+    const own = this.askSockDiagForListener(tuple);
+    if (own !== undefined) return own;
+    const inode = this.findListenerIn(`${this.procRoot}/net`, tuple);
+    return inode === TABLE_UNREADABLE ? SOCKET_NOT_LISTED : inode;
+  }
+
   /** Closes the netlink socket of sock_diag; the next lookup opens another. */
   close(): void {
     if (this.sockDiag instanceof SockDiag) this.sockDiag.close();
@@ -109,22 +134,37 @@ export class SocketTables {
     return inode;
   }
 
+  /** The own namespace's listener through sock_diag; undefined when the tables are to be read. */
+  private askSockDiagForListener(tuple: TcpTuple): number | undefined {
+    if (this.sockDiag === undefined) return undefined;
+    if (this.sockDiag === 'unavailable') {
+      this.stats.sock_diag_unavailable++;
+      return undefined;
+    }
+    const inode = this.sockDiag.findListenerInode(tuple);
+    if (inode === undefined) this.stats.sock_diag_errors++;
+    return inode;
+  }
+
   /** Searches the sensor's namespace in /proc/net/tcp and tcp6. */
   private findInOwnTables(tuple: TcpTuple): number {
     const inode = this.findIn(`${this.procRoot}/net`, tuple);
     return inode === TABLE_UNREADABLE ? SOCKET_NOT_LISTED : inode;
   }
 
-  /** Tries the namespace's members in turn until one's tables can be read. */
   private findInNamespace(namespace: string, tuple: TcpTuple): number {
+    const inode = this.searchNamespace(namespace, (folder) => this.findIn(folder, tuple));
+    if (inode > 0) this.stats.other_namespace_hits++;
+    return inode;
+  }
+
+  /** Tries the namespace's members in turn until one's tables can be read. */
+  private searchNamespace(namespace: string, search: (folder: string) => number): number {
     for (;;) {
       const pid = this.namespaces.representativeOf(namespace);
       if (pid === undefined) return SOCKET_NOT_LISTED;
-      const inode = this.findIn(`${this.procRoot}/${pid}/net`, tuple);
-      if (inode !== TABLE_UNREADABLE) {
-        if (inode > 0) this.stats.other_namespace_hits++;
-        return inode;
-      }
+      const inode = search(`${this.procRoot}/${pid}/net`);
+      if (inode !== TABLE_UNREADABLE) return inode;
       this.namespaces.remove(namespace, pid);
     }
   }
@@ -142,6 +182,35 @@ export class SocketTables {
     const inode = this.search(`${folder}/tcp6`, tuple.ipv6Needle);
     if (inode !== TABLE_UNREADABLE) return inode;
     return existsSync(folder) ? SOCKET_NOT_LISTED : TABLE_UNREADABLE;
+  }
+
+  /**
+   * The listener in a folder's tcp and tcp6, preferred as the kernel prefers one for an
+   * incoming SYN: bound to the address (in either table) over a wildcard, and 0.0.0.0 over ::
+   * for IPv4. Each table is read once and searched for all its needles. A table does not say
+   * whether a socket on :: is IPV6_V6ONLY, so an IPv4 connection with no IPv4 listener on its
+   * port may be given one that accepts IPv6 only; sock_diag asks the kernel, which knows.
+   */
+  private findListenerIn(folder: string, tuple: TcpTuple): number {
+    const { tcp, tcp6 } = tuple.listenerNeedles;
+    const found = [this.searchListeners(`${folder}/tcp`, tcp),
+      this.searchListeners(`${folder}/tcp6`, tcp6)];
+    for (let rank = 0; rank < LISTENER_RANKS; rank++) {
+      for (const inodes of found) {
+        if (inodes[rank] > 0) return inodes[rank];
+      }
+    }
+    return existsSync(folder) ? SOCKET_NOT_LISTED : TABLE_UNREADABLE;
+  }
+
+  /** The inode each needle finds in the table; none when it cannot be read. */
+  private searchListeners(path: string, needles: readonly Buffer[]): number[] {
+    if (needles.length === 0) return [];
+    const table = this.reader.read(path);
+    if (table === undefined) return [];
+    this.stats.socket_table_reads++;
+    if (this.reader.truncated) this.stats.socket_tables_truncated++;
+    return needles.map((needle) => findListenerInode(table, needle));
   }
 
   private search(path: string, needle: Buffer): number {

@@ -8,6 +8,21 @@ const MAX_PORT = 65_535;
 
 /** ::ffff:0:0/96 (RFC 4291 section 2.5.5.2): how an IPv6 socket holds an IPv4 connection. */
 const IPV4_MAPPED_PREFIX = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff];
+/** TCP_LISTEN (include/net/tcp_states.h) as the st column of /proc/net/tcp{,6} prints it. */
+const LISTEN_STATE = '0A';
+
+/**
+ * Needles of the lines that list a socket listening for the connection's local address and
+ * port, table by table, each table's needles in the kernel's order of preference for an
+ * incoming SYN: bound to the address, then to the wildcard. A listener's remote end is the
+ * wildcard address with port 0, and its state LISTEN, both part of the needle.
+ */
+export interface ListenerNeedles {
+  /** /proc/net/tcp: bound to the address, then to 0.0.0.0; none for an IPv6 connection. */
+  readonly tcp: readonly Buffer[];
+  /** /proc/net/tcp6: bound to the address (IPv4-mapped for IPv4), then to ::. */
+  readonly tcp6: readonly Buffer[];
+}
 
 /**
  * A TCP connection seen from the local socket, in the two forms the kernel is asked in: as
@@ -21,6 +36,7 @@ const IPV4_MAPPED_PREFIX = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff];
 export class TcpTuple {
   private ipv4NeedleBytes: Buffer | undefined;
   private ipv6NeedleBytes: Buffer | undefined;
+  private listenerNeedleBytes: ListenerNeedles | undefined;
   private localText: string | undefined;
 
   private constructor(
@@ -71,6 +87,12 @@ export class TcpTuple {
     return this.ipv6NeedleBytes;
   }
 
+  /** Needles of the listeners that could have accepted the connection (server side local). */
+  get listenerNeedles(): ListenerNeedles {
+    this.listenerNeedleBytes ??= listenerNeedles([...this.localAddressBytes], this.localPort);
+    return this.listenerNeedleBytes;
+  }
+
   /** The local address as kernelAddressText, to find the namespaces that own it. */
   get localAddressText(): string {
     this.localText ??= kernelAddressText([...this.localAddressBytes]);
@@ -104,6 +126,23 @@ function isPort(port: number): boolean {
 function needle(local: number[], localPort: number, remote: number[], remotePort: number) {
   const localEndpoint = `${kernelAddressText(local)}:${portHex(localPort)}`;
   const text = `: ${localEndpoint} ${kernelAddressText(remote)}:${portHex(remotePort)} `;
+  return Buffer.from(text, 'latin1');
+}
+
+function listenerNeedles(local: number[], port: number): ListenerNeedles {
+  const anyIpv4 = new Array<number>(IPV4_BYTES).fill(0);
+  const anyIpv6 = new Array<number>(IPV6_BYTES).fill(0);
+  const tcp6 = [listenerNeedle(toIpv6(local), port, anyIpv6),
+    listenerNeedle(anyIpv6, port, anyIpv6)];
+  if (local.length === IPV6_BYTES) return { tcp: [], tcp6 };
+  return { tcp: [listenerNeedle(local, port, anyIpv4), listenerNeedle(anyIpv4, port, anyIpv4)],
+    tcp6 };
+}
+
+/** A listener's endpoints and state as its line prints them: `: ADDR:PORT ANY:0000 0A `. */
+function listenerNeedle(local: number[], port: number, any: number[]): Buffer {
+  const text = `: ${kernelAddressText(local)}:${portHex(port)} ${kernelAddressText(any)}:0000 `
+    + `${LISTEN_STATE} `;
   return Buffer.from(text, 'latin1');
 }
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, realpathSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { userInfo } from 'node:os';
 import { createInterface } from 'node:readline';
@@ -25,6 +25,20 @@ const BOUND_CLIENT_SCRIPT = 'import socket,sys,time; s=socket.socket(); '
 /** Listens on 127.0.0.1, prints its port, accepts one connection, then waits. */
 const LISTENER_SCRIPT = 'import socket,time; l=socket.socket(); l.bind(("127.0.0.1", 0)); '
   + 'l.listen(); print(l.getsockname()[1], flush=True); c=l.accept(); time.sleep(60)';
+
+/** Listens on argv[1], prints its port, then never accepts. */
+const NO_ACCEPT_SCRIPT = 'import socket,sys,time; l=socket.socket(); '
+  + 'l.bind((sys.argv[1], 0)); l.listen(); print(l.getsockname()[1], flush=True); time.sleep(60)';
+/** Listens on argv[1], prints its port, closes each connection it accepts at once. */
+const CLOSING_SCRIPT = 'import socket,sys; l=socket.socket(); l.bind((sys.argv[1], 0)); '
+  + 'l.listen(); print(l.getsockname()[1], flush=True)\nwhile True: l.accept()[0].close()';
+/**
+ * A master that listens on 127.0.0.1 and forks a worker, which prints the port, accepts one
+ * connection, prints its pid and keeps the connection; both hold the listener.
+ */
+const PREFORK_SCRIPT = 'import os,socket,time; l=socket.socket(); l.bind(("127.0.0.1", 0)); '
+  + 'l.listen()\nif os.fork() == 0:\n print(l.getsockname()[1], flush=True); c=l.accept(); '
+  + 'print(os.getpid(), flush=True); time.sleep(60)\ntime.sleep(60)';
 
 const children: ChildProcess[] = [];
 
@@ -209,6 +223,82 @@ describe('the resolver on this host, through sock_diag', { timeout: 60_000 }, ()
         { sockets_closed_during_search: 1, owners_not_found: 1, full_scans: 1 });
     });
 });
+
+describe('inbound: the listener when the accepted socket is gone, through sock_diag',
+  { timeout: 60_000 }, () => {
+    after(killChildren);
+
+    /** The socket inodes /proc/PID/fd of `pid` links to. */
+    function socketInodes(pid: number): number[] {
+      return readdirSync(`/proc/${pid}/fd`).map((fd) => {
+        try {
+          return /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`))?.[1];
+        } catch {
+          return undefined;
+        }
+      }).filter((inode) => inode !== undefined).map(Number);
+    }
+
+    test('not accepted yet: listed without inode, in no fd, so the listener\'s owner', async () => {
+      const resolver = new SocketOwnerResolver();
+      const server = start(PYTHON, ['-c', NO_ACCEPT_SCRIPT, '127.0.0.1']);
+      const port = Number(await firstLine(server));
+      const held = socketInodes(server.pid!);
+      const client = connect(port, '127.0.0.1');
+      client.on('error', () => {});
+      await once(client, 'connect');
+      assert.deepEqual(socketInodes(server.pid!), held, 'no fd for the connection yet');
+      const process = resolver.resolveServer('127.0.0.1', port, '127.0.0.1', client.localPort!,
+        Date.now());
+      assert.equal(process.processId, String(server.pid), 'the process that will accept it');
+      assert.equal(process.commandLine, `${PYTHON} -c ${NO_ACCEPT_SCRIPT} 127.0.0.1`);
+      const { sockets_without_inode, listener_fallbacks } = resolver.stats;
+      assert.deepEqual({ sockets_without_inode, listener_fallbacks },
+        { sockets_without_inode: 1, listener_fallbacks: 1 });
+      client.destroy();
+    });
+
+    test('closed by its server (on 0.0.0.0) before the lookup: resolve() finds no process, '
+      + 'resolveServer() the server', async () => {
+      const resolver = new SocketOwnerResolver();
+      const server = start(PYTHON, ['-c', CLOSING_SCRIPT, '0.0.0.0']);
+      const port = Number(await firstLine(server));
+      const client = connect(port, '127.0.0.1');
+      client.on('error', () => {});
+      await once(client, 'connect');
+      const clientPort = client.localPort!;
+      await once(client, 'close');
+      const now = Date.now();
+      assert.equal(resolver.resolve('127.0.0.1', port, '127.0.0.1', clientPort, now),
+        UNKNOWN_PROCESS);
+      const process = resolver.resolveServer('127.0.0.1', port, '127.0.0.1', clientPort, now);
+      assert.equal(process.processId, String(server.pid));
+      assert.equal(process.imageFileName, realpathSync(PYTHON));
+      assert.equal(resolver.stats.listener_fallbacks, 1);
+    });
+
+    test('a worker that accepted, its master holding the listener too: the worker, from the '
+      + 'accepted socket, then from the listener once the connection is gone', async () => {
+      const resolver = new SocketOwnerResolver();
+      const master = start(PYTHON, ['-c', PREFORK_SCRIPT]);
+      const output = createInterface({ input: master.stdout! })[Symbol.asyncIterator]();
+      const port = Number((await output.next()).value);
+      const client = connect(port, '127.0.0.1');
+      client.on('error', () => {});
+      await once(client, 'connect');
+      const worker = String((await output.next()).value);
+      assert.equal(readFileSync(`/proc/${worker}/stat`, 'utf8').split(' ')[3],
+        String(master.pid), 'the worker is a child of the master');
+      const accepted = resolver.resolveServer('127.0.0.1', port, '127.0.0.1', client.localPort!,
+        Date.now());
+      assert.equal(accepted.processId, worker, 'the worker that holds the accepted socket');
+      assert.equal(resolver.stats.listener_lookups, 0);
+      const gone = resolver.resolveServer('127.0.0.1', port, '127.0.0.1', 1, Date.now());
+      assert.equal(gone.processId, worker, 'the youngest holder of the listener, not the master');
+      assert.equal(resolver.stats.shared_listener_fallbacks, 1);
+      client.destroy();
+    });
+  });
 
 /**
  * A namespace joined to the host by a veth pair, as a container is: 10.213.N.1 on the host side,

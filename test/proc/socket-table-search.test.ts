@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { findSocketInode, SOCKET_NOT_LISTED } from '../../src/proc/socket-table-search.js';
+import { findListenerInode, findSocketInode, SOCKET_NOT_LISTED }
+  from '../../src/proc/socket-table-search.js';
 import { tcpLine, timeWaitLine } from './fake-proc-root.js';
 
 const CLIENT = '0500000A:C350';
@@ -34,5 +35,26 @@ describe('findSocketInode: one connection in a /proc/net/tcp table', () => {
 
   test('an empty table lists nothing', () => {
     assert.equal(findSocketInode(table(), needle), SOCKET_NOT_LISTED);
+  });
+});
+
+describe('findListenerInode: the listener of an address and port in a /proc/net/tcp table', () => {
+  const listenerNeedle = Buffer.from(': 0500000A:0019 00000000:0000 0A ', 'latin1');
+
+  test('a line in LISTEN (0A) with remote 00000000:0000 gives its inode', () => {
+    const text = table(tcpLine(0, '0500000A:0019', '00000000:0000', '0A', 0, 11),
+      tcpLine(1, '0500000A:0019', '196433C6:C350', '01', 107, 7001));
+    assert.equal(findListenerInode(text, listenerNeedle), 11);
+  });
+
+  test('a socket bound to the port but not listening (CLOSE, 07) is no listener', () => {
+    const text = table(tcpLine(0, '0500000A:0019', '00000000:0000', '07', 0, 12));
+    assert.equal(findListenerInode(text, listenerNeedle), SOCKET_NOT_LISTED);
+  });
+
+  test('connections of the port, and a listener of another port, are not its listener', () => {
+    const text = table(tcpLine(0, '0500000A:0019', '196433C6:C350', '01', 107, 7001),
+      tcpLine(1, '0500000A:001A', '00000000:0000', '0A', 0, 13));
+    assert.equal(findListenerInode(text, listenerNeedle), SOCKET_NOT_LISTED);
   });
 });

@@ -60,6 +60,23 @@ describe('TcpTuple: connection endpoints as sock_diag and /proc/net/tcp{,6} take
     assert.equal(ipv6.remoteAddressBytes.toString('hex'), 'fe800000000000000000000000000002');
   });
 
+  test('listener needles: the address, then the wildcard, remote 0 and state LISTEN', {
+    skip: endianness() !== 'LE' && 'expected text is for little-endian hosts' }, () => {
+    const text = (needles: readonly Buffer[]) => needles.map((n) => n.toString('latin1'));
+    const any6 = '0'.repeat(32);
+    const ipv4 = TcpTuple.parse('::ffff:10.0.0.5', 25, '203.0.113.7', 40000)!.listenerNeedles;
+    assert.deepEqual(text(ipv4.tcp), [': 0500000A:0019 00000000:0000 0A ',
+      ': 00000000:0019 00000000:0000 0A ']);
+    assert.deepEqual(text(ipv4.tcp6), [
+      `: 0000000000000000FFFF00000500000A:0019 ${any6}:0000 0A `,
+      `: ${any6}:0019 ${any6}:0000 0A `]);
+    const ipv6 = TcpTuple.parse('2001:db8::5', 587, '2001:db8::99', 40000)!.listenerNeedles;
+    assert.deepEqual(text(ipv6.tcp), []);
+    assert.deepEqual(text(ipv6.tcp6), [
+      `: B80D0120000000000000000005000000:024B ${any6}:0000 0A `,
+      `: ${any6}:024B ${any6}:0000 0A `]);
+  });
+
   test('IPv4 and IPv4-mapped spellings share one cache key', () => {
     const plain = TcpTuple.parse('10.0.0.5', 50000, '198.51.100.25', 25);
     const mapped = TcpTuple.parse('::ffff:10.0.0.5', 50000, '::ffff:198.51.100.25', 25);

@@ -12,7 +12,8 @@ const RELOAD_CLOSE_MS = 2_000;
  * The sinks of the running configuration, and what SIGHUP does to them: the configuration is
  * read again; a bad file is refused (logged) and the running one kept; output files are
  * reopened (for an external log rotation); when the outputs or the spool changed, the old sink
- * set delivers what it can and is replaced. Capture settings apply at the next restart.
+ * set delivers what it can and is replaced, by the running configuration's sinks again when
+ * the new ones cannot be opened. Capture settings apply at the next restart.
  */
 export class OutputRouter {
   private sinks: SinkSet;
@@ -49,13 +50,20 @@ export class OutputRouter {
     }
     const outputsChanged = JSON.stringify([next.output, next.spool])
       !== JSON.stringify([this.config.output, this.config.spool]);
+    const previous = this.config;
     this.config = next;
-    if (!outputsChanged || this.reloading !== undefined) {
+    if (this.reloading !== undefined) {
+      // The replacement under way opens the sinks of this.config once the old ones are
+      // closed: this newer file is the one that applies, not the one read before it.
+      this.log.info('configuration reloaded, outputs replaced after the reload under way');
+      return;
+    }
+    if (!outputsChanged) {
       this.sinks.reopen();
       this.log.info('configuration reloaded, output files reopened');
       return;
     }
-    this.replaceSinks(next);
+    this.replaceSinks(previous);
   }
 
   /** Flushes and closes, giving network sinks until `deadline` (ms since the epoch). */
@@ -64,16 +72,34 @@ export class OutputRouter {
     await this.sinks.close(deadline);
   }
 
-  private replaceSinks(next: SensorConfig): void {
+  /**
+   * Closes the running sinks and opens those of `this.config`, read when the old ones are
+   * closed so that a SIGHUP received meanwhile is not lost. `previous` is the running
+   * configuration, opened again when the new sinks cannot be (an output file in a folder
+   * that does not exist): the old sinks are closed by then, and events must keep flowing.
+   */
+  private replaceSinks(previous: SensorConfig): void {
     const old = this.sinks;
     // The old set takes writes until its close settles, so nothing is dropped meanwhile.
     this.reloading = old.close(Date.now() + RELOAD_CLOSE_MS).then(() => {
-      this.sinks = new SinkSet(next, this.log);
-      this.log.info('configuration reloaded, outputs replaced');
+      this.sinks = this.openLatestOr(previous);
     }).catch((error: unknown) => {
       this.log.error({ error: (error as Error).message }, 'outputs could not be replaced');
     }).finally(() => {
       this.reloading = undefined;
     });
+  }
+
+  private openLatestOr(previous: SensorConfig): SinkSet {
+    try {
+      const sinks = new SinkSet(this.config, this.log);
+      this.log.info('configuration reloaded, outputs replaced');
+      return sinks;
+    } catch (error) {
+      this.log.error({ error: (error as Error).message },
+        'outputs could not be replaced, the running ones are kept');
+      this.config = previous;
+      return new SinkSet(previous, this.log);
+    }
   }
 }

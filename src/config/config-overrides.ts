@@ -5,7 +5,12 @@
 export type ConfigOverrides = { [key: string]: ConfigOverrides | unknown };
 
 export function applyOverrides(base: unknown, overrides: ConfigOverrides): unknown {
-  if (!isPlainObject(base)) return applyOverrides({}, overrides);
+  // An empty section (`capture:` with its keys commented out) is null: no values. Any other
+  // value that is not a mapping (`logging: debug`) is the file's mistake and is kept, for the
+  // schema to name it; merging the flags into {} in its place would hide it, since `run`
+  // passes every section of flags, even when no flag is given.
+  if (base === undefined || base === null) return applyOverrides({}, overrides);
+  if (!isPlainObject(base)) return base;
   const merged: Record<string, unknown> = { ...base };
   for (const [key, value] of Object.entries(overrides)) {
     if (value === undefined) continue;

@@ -63,7 +63,14 @@ export class SinkSet {
         syncIntervalMs: config.spool.sync_interval_ms, consumers: networkNames });
       this.logSpoolDamage();
     }
-    sinks.forEach((sink, index) => this.addSink(sink, names[index], options));
+    try {
+      sinks.forEach((sink, index) => this.addSink(sink, names[index], options));
+    } catch (error) {
+      // A sink that cannot be opened fails the whole set. What was opened is closed again,
+      // so that the set a reload falls back to has the spool and the files to itself.
+      this.closeOpened();
+      throw error;
+    }
     for (const entry of this.network) entry.shipper.start();
   }
 
@@ -153,6 +160,13 @@ export class SinkSet {
         this.network.push({ name, type: sink.type, shipper });
       }
     }
+  }
+
+  /** Closes the outputs and the spool opened so far, for a constructor that failed. */
+  private closeOpened(): void {
+    for (const entry of this.local) entry.sink.close();
+    for (const entry of this.network) void entry.shipper.stop(0);
+    this.spool?.close();
   }
 
   private logSpoolDamage(): void {

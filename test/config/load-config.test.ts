@@ -77,6 +77,17 @@ output:
     assert.equal(config.logging.level, 'debug');
   });
 
+  it('refuses a section that is not a mapping, even when flags fill that section', () => {
+    // `run` passes every section of flags, with undefined values when no flag is given.
+    const flags = { capture: { interface: undefined }, logging: { level: undefined } };
+    assert.throws(() => loadConfig(configFile('logging: debug\n'), flags),
+      /^ConfigError: logging: expected object, received string$/);
+    assert.throws(() => loadConfig(configFile('capture: [lo]\n'), flags),
+      /^ConfigError: capture: expected object, received array$/);
+    const empty = loadConfig(configFile('capture:\nlogging:\n'), flags);
+    assert.equal(empty.capture.interface, 'any', 'an empty section is all defaults');
+  });
+
   it('names the key and what was expected when an override is bad', () => {
     assert.throws(() => loadConfig(configFile(''), { capture: { buffer_mib: -1 } }),
       /^ConfigError: capture\.buffer_mib: .*>0/);

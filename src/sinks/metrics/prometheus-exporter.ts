@@ -21,7 +21,10 @@ export class PrometheusExporter {
     this.counter('events_total', 'Events emitted, by kind', ['kind'], (f, set) => {
       for (const [kind, count] of Object.entries(f.eventsByKind)) set({ kind }, count);
     });
-    this.counter('attribution_misses_total', 'Events whose process could not be found', [],
+    // Per connection (LiveAttribution's processes_not_found), not per event: each event of
+    // such a connection has empty process fields.
+    this.counter('attribution_misses_total',
+      'Connections whose process could not be found (their events name no process)', [],
       (f, set) => set({}, f.attributionMisses));
     this.addSinkMetrics();
   }

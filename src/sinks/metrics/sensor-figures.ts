@@ -10,6 +10,7 @@ export interface SensorFigures {
   pcapDrops: number;
   flows: number;
   eventsByKind: Record<string, number>;
+  /** Connections (not events) whose local process was not found. */
   attributionMisses: number;
   sinks: SinkSetStats;
 }

@@ -21,6 +21,11 @@ export class TestCollector {
   readonly requests: { encoding?: string; contentType?: string; status: number }[] = [];
   /** Lines that were not JSON objects with an id: a corrupt delivery. */
   readonly malformed: string[] = [];
+  /** The first copy of each event accepted, by id, for tests that check its content. */
+  readonly events = new Map<string, Record<string, unknown>>();
+  /** Ids delivered again with a different line: a duplicate must be an exact copy. */
+  readonly differingCopies: string[] = [];
+  private readonly lines = new Map<string, string>();
   refuseWith: number | undefined;
   port = 0;
   private server: Server | undefined;
@@ -76,17 +81,30 @@ export class TestCollector {
       .toString('utf8');
     for (const line of text.split('\n')) {
       if (line === '') continue;
-      const id = parseId(line);
-      if (id === undefined) this.malformed.push(line);
-      else this.received.set(id, (this.received.get(id) ?? 0) + 1);
+      const event = parseEvent(line);
+      if (event === undefined) {
+        this.malformed.push(line);
+        continue;
+      }
+      const id = event.id as string;
+      this.received.set(id, (this.received.get(id) ?? 0) + 1);
+      const first = this.lines.get(id);
+      if (first === undefined) {
+        this.lines.set(id, line);
+        this.events.set(id, event);
+      } else if (first !== line) {
+        this.differingCopies.push(id);
+      }
     }
   }
 }
 
-function parseId(line: string): string | undefined {
+/** The line as an event object with a string id, or undefined when it is not one. */
+function parseEvent(line: string): Record<string, unknown> | undefined {
   try {
-    const value = JSON.parse(line) as { id?: unknown };
-    return typeof value.id === 'string' ? value.id : undefined;
+    const value = JSON.parse(line) as Record<string, unknown> | null;
+    return typeof value === 'object' && value !== null && typeof value.id === 'string'
+      ? value : undefined;
   } catch {
     return undefined;
   }

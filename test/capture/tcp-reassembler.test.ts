@@ -361,11 +361,22 @@ const cases: Case[] = [
     expected: [OPEN, 'c:abc', 'gap c 5', 'c:next', 'close end_of_capture'],
   },
   {
-    name: 'zero-window probes and keep-alives deliver nothing new',
+    // RFC 9293 section 3.8.6.1: a keep-alive is sent one byte back (SEG.SEQ = SND.NXT - 1),
+    // with no data or with that last byte again.
+    name: 'keep-alives one byte back, with or without a byte, deliver nothing new',
     segments: [...handshake(100, 500), { from: 'c', seq: 101, data: 'abc' },
       { from: 'c', seq: 103, data: 'c' }, { from: 'c', seq: 103 },
       { from: 'c', seq: 104, data: 'd' }],
     expected: [OPEN, 'c:abc', 'c:d', 'close end_of_capture'],
+  },
+  {
+    // RFC 9293 section 3.8.6.1: against a zero window the sender probes with the next byte
+    // until the window opens, then sends it again with what follows.
+    name: 'a zero-window probe repeated, then the full segment: the probed byte once',
+    segments: [...handshake(100, 500), { from: 'c', seq: 101, data: 'abc' },
+      { from: 'c', seq: 104, data: 'd' }, { from: 'c', seq: 104, data: 'd' },
+      { from: 'c', seq: 104, data: 'd' }, { from: 'c', seq: 104, data: 'defg' }],
+    expected: [OPEN, 'c:abc', 'c:d', 'c:efg', 'close end_of_capture'],
   },
   {
     name: 'an idle flow expires by capture time',

@@ -361,6 +361,12 @@ const scenarios: Scenario[] = [
     expected: ['HELO HELO c', '!tcp_gap', 'QUIT QUIT'],
   },
   {
+    name: 'tcp_gap says how many client bytes were lost',
+    details: true,
+    steps: [['c', 'HELO c\r\n'], ['gap', 1448], ['c', 'QUIT\r\n']],
+    expected: ['HELO HELO c', '!tcp_gap client bytes missing: 1448', 'QUIT QUIT'],
+  },
+  {
     name: 'a gap inside a body keeps looking for the end of data',
     steps: [['c', 'HELO c\r\nDATA\r\nline\r\n'], ['gap', 100], ['c', 'more\r\n.\r\nQUIT\r\n']],
     expected: ['HELO HELO c', 'DATA DATA', '!tcp_gap', 'QUIT QUIT'],

@@ -6,17 +6,19 @@ import { TSHARK_ROW_WITHOUT_COMMAND as AUTH_ROW } from './tshark-commands.js';
  * not listed must give exactly tshark's commands. Indexes count in tshark's list for the
  * connection, as the test prints it on failure.
  *
- * The test expects the right answer where the sensor is believed wrong; those captures fail
- * until the sensor is fixed, and nothing here hides them:
+ * The test expects the right answer where the sensor is believed wrong, so such a capture
+ * fails until the sensor is fixed; none does now. Three that did, and what fixed them:
  * - chrissanders-packets/mail_sender_attachment.pcapng: the body segments carry IPv4 total
- *   length 0 (captured before TCP segmentation offload, as tshark notes); the sensor drops
- *   them as malformed, reports a 76695-byte gap and loses the QUIT after the body.
+ *   length 0 (captured before TCP segmentation offload, as tshark notes); the decoder now
+ *   takes the captured length for them (src/capture/packet-decoder.ts), so no gap and the
+ *   QUIT after the body is found.
  * - suricata-verify/detect-email-received/input.pcap: the server's EHLO reply is a lone
- *   `250-` line, so counting replies pairs the 354 with the last RCPT; the sensor then
- *   reports the message's header and body lines as commands.
- * - suricata-verify/smtp-bug-6053/input.pcap: a 5038-byte greeting without a line end merges
- *   with the EHLO reply, replies are paired one off, and the sensor reports the AUTH LOGIN
- *   password line as a command.
+ *   `250-` line, which once paired the 354 with the last RCPT and made the message's lines
+ *   commands; replies are now paired by meaning (a 354 goes to DATA).
+ * - suricata-verify/smtp-bug-6053/input.pcap: a 5038-byte greeting without a line end merged
+ *   with the EHLO reply and paired replies one off, so the AUTH LOGIN password line was
+ *   reported; a stale reply no longer ends an AUTH exchange (its two lines are counted in
+ *   auth_continuation_lines, never reported).
  *
  * suricata-verify/smtp-errors/smtperr.pcap is not listed: on 172.16.2.159:49274 the client
  * sent 1024 binary bytes before the greeting (the first LF-ended line holds 0x04, 0x0b and

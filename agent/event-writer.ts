@@ -1,8 +1,11 @@
 import { writeSync } from 'node:fs';
 import type { SensorEvent } from '../src/events/sensor-event.js';
 
-/** Lines are gathered up to this many characters per write: one system call per batch. */
-const BATCH_CHARACTERS = 64 * 1024;
+/** Lines are gathered up to this many bytes per write: one system call per batch. */
+const BATCH_BYTES = 64 * 1024;
+/** A UTF-16 code unit takes at most 3 bytes in UTF-8 (a surrogate pair, 4 for 2 units). */
+const MAX_UTF8_BYTES_PER_UNIT = 3;
+const NEWLINE = 0x0a;
 /** How long to wait before writing again to a full non-blocking pipe. */
 const FULL_PIPE_WAIT_MS = 1;
 const sleepCell = new Int32Array(new SharedArrayBuffer(4));
@@ -12,25 +15,43 @@ const sleepCell = new Int32Array(new SharedArrayBuffer(4));
  * slows the sensor down instead of events piling up in memory. A non-blocking pipe that is
  * full (EAGAIN) is written again after a short sleep. When the reader goes away (EPIPE, as
  * with `| head`), writing stops and `closed` is set.
+ *
+ * Each line is encoded straight into one reused buffer: gathering the lines in a string and
+ * encoding it per batch cost a third more than JSON.stringify itself (measured on 240,000
+ * events, bench/replay-bench.ts).
  */
 export class EventWriter {
   written = 0;
   closed = false;
-  private batch = '';
+  private readonly batch = Buffer.allocUnsafe(BATCH_BYTES);
+  private used = 0;
 
   constructor(private readonly fd: number) {}
 
   write(event: SensorEvent): void {
     if (this.closed) return;
-    this.batch += JSON.stringify(event) + '\n';
+    const line = JSON.stringify(event);
     this.written++;
-    if (this.batch.length >= BATCH_CHARACTERS) this.flush();
+    const room = line.length * MAX_UTF8_BYTES_PER_UNIT + 1;
+    if (this.used + room > BATCH_BYTES) {
+      this.flush();
+      if (room > BATCH_BYTES) {
+        this.writeAll(Buffer.from(`${line}\n`));
+        return;
+      }
+    }
+    this.used += this.batch.write(line, this.used);
+    this.batch[this.used++] = NEWLINE;
   }
 
   flush(): void {
-    if (this.batch === '' || this.closed) return;
-    const data = Buffer.from(this.batch);
-    this.batch = '';
+    if (this.used === 0 || this.closed) return;
+    const used = this.used;
+    this.used = 0;
+    this.writeAll(this.batch.subarray(0, used));
+  }
+
+  private writeAll(data: Buffer): void {
     let offset = 0;
     while (offset < data.length && !this.closed) offset += this.writeSome(data, offset);
   }

@@ -61,3 +61,11 @@ for (const c of cases) {
     assert.ok(!events.some((e) => e.AnomalyName === 'not_smtp'));
   });
 }
+
+test('crafted/verbs-glued-to-garbage.pcap: STARTTLSX starts no TLS, DATAX no body, no anomaly',
+  () => {
+    const events = replayEvents('crafted/verbs-glued-to-garbage.pcap');
+    assert.deepEqual(events.filter((e) => e.event_simpleName !== 'SmtpCommand'), []);
+    assert.deepEqual(events.map((e) => e.SmtpVerb),
+      ['EHLO', 'DATAX', 'MAIL', 'STARTTLSX', 'RCPT', 'QUIT']);
+  });

@@ -1,9 +1,11 @@
 import { once } from 'node:events';
-import { createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { createWriteStream, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync }
+  from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import { PassThrough, Writable } from 'node:stream';
 import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
 import { runQueryCommand } from '../agent/query-command.js';
 import type { EventRecord } from '../src/events/query/event-predicate.js';
 import { compileQuery } from '../src/events/query/query-compiler.js';
@@ -11,9 +13,14 @@ import { compileQuery } from '../src/events/query/query-compiler.js';
 /**
  * How fast the seed's third query (commands to servers outside the private IPv4 ranges) runs:
  * on parsed events, on JSON lines (parse + match), and end to end through `query` on a file.
+ * Writes the figures to bench/results/query-latest.json.
  * Run with `npx tsc -p . && node dist/bench/query-bench.js [EVENTS]`.
  */
 const EVENT_COUNT = Number(process.argv[2] ?? 500_000);
+
+/** This file runs as dist/bench/query-bench.js. */
+const REPOSITORY_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const RESULTS_PATH = join(REPOSITORY_ROOT, 'bench', 'results', 'query-latest.json');
 
 /** Distinct lines the file cycles through; enough that no caching flatters the figures. */
 const DISTINCT_LINES = 10_000;
@@ -87,6 +94,15 @@ async function writeEventFile(path: string, lines: readonly string[]): Promise<v
   await once(file, 'close');
 }
 
+interface Measurement {
+  label: string;
+  seconds: number;
+  eventsPerSecond: number;
+}
+
+/** Every figure printed, in order, for the results file. */
+const measurements: Measurement[] = [];
+
 function timed<T>(label: string, events: number, work: () => T): T {
   const start = performance.now();
   const result = work();
@@ -95,8 +111,28 @@ function timed<T>(label: string, events: number, work: () => T): T {
 }
 
 function report(label: string, events: number, milliseconds: number): void {
-  const perSecond = Math.round(events / (milliseconds / 1000)).toLocaleString('en-US');
-  console.log(`${label.padEnd(44)} ${(milliseconds / 1000).toFixed(2)} s  ${perSecond} events/s`);
+  const seconds = milliseconds / 1000;
+  const eventsPerSecond = Math.round(events / seconds);
+  measurements.push({ label, seconds: Number(seconds.toFixed(3)), eventsPerSecond });
+  console.log(`${label.padEnd(44)} ${seconds.toFixed(2)} s  `
+    + `${eventsPerSecond.toLocaleString('en-US')} events/s`);
+}
+
+function writeResults(file: { megabytes: number }, matched: number, outputBytes: number): void {
+  mkdirSync(dirname(RESULTS_PATH), { recursive: true });
+  writeFileSync(RESULTS_PATH, `${JSON.stringify({
+    date: new Date().toISOString(),
+    machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown',
+      node: process.version },
+    events: EVENT_COUNT,
+    distinctLines: DISTINCT_LINES,
+    fileMegabytes: file.megabytes,
+    expression: EXPRESSION,
+    matches: matched,
+    outputMegabytes: Number((outputBytes / 1e6).toFixed(1)),
+    runs: measurements,
+  }, null, 2)}\n`);
+  console.log(`results: ${RESULTS_PATH}`);
 }
 
 function matchParsed(lines: readonly string[]): number {
@@ -146,15 +182,18 @@ async function main(): Promise<void> {
     const lines = Array.from({ length: DISTINCT_LINES }, (_, index) => eventLine(index));
     const path = join(folder, 'events.jsonl');
     await writeEventFile(path, lines);
-    const megabytes = (statSync(path).size / 1e6).toFixed(0);
-    console.log(`${EVENT_COUNT.toLocaleString('en-US')} events, ${megabytes} MB, query:`);
+    const megabytes = Number((statSync(path).size / 1e6).toFixed(1));
+    console.log(`${EVENT_COUNT.toLocaleString('en-US')} events, ${megabytes.toFixed(0)} MB, `
+      + 'query:');
     console.log(`  ${EXPRESSION}`);
 
     const matched = matchParsed(lines);
     if (matchLines(lines) !== matched) throw new Error('the two predicate runs disagree');
-    await runCommand(path, true);
+    if (await runCommand(path, true) < 0) throw new Error('query --count failed');
     const bytes = await runCommand(path, false);
+    if (bytes < 0) throw new Error('query failed');
     console.log(`${matched.toLocaleString('en-US')} matches, ${(bytes / 1e6).toFixed(0)} MB out`);
+    writeResults({ megabytes }, matched, bytes);
   } finally {
     rmSync(folder, { recursive: true, force: true });
   }

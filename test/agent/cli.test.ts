@@ -10,8 +10,12 @@ const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const SENSOR = join(ROOT, 'agent', 'smtp-sensor');
 const scratch = mkdtempSync(join(tmpdir(), 'smtp-sensor-cli-'));
 
+/** Long enough for any failure; a command that captures instead would otherwise never end. */
+const COMMAND_TIMEOUT_MS = 30_000;
+
 function sensor(...args: string[]) {
-  const result = spawnSync(SENSOR, args, { encoding: 'utf8', cwd: ROOT });
+  const result = spawnSync(SENSOR, args, { encoding: 'utf8', cwd: ROOT,
+    timeout: COMMAND_TIMEOUT_MS });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
@@ -102,6 +106,19 @@ describe('smtp-sensor command line', () => {
     assert.equal(code, 2);
     assert.match(stderr, /^smtp-sensor: --where: .* at position 5\n/);
   });
+
+  test('run --where that does not parse: one line naming the position, exit 2, no capture',
+    () => {
+      const config = join(scratch, 'run-config.yaml');
+      writeFileSync(config, 'capture:\n  interface: lo\noutput:\n  sinks:\n    - type: stdout\n');
+      const { code, stdout, stderr } = sensor('run', '--config', config, '--where', 'a=(');
+      assert.equal(code, 2, stderr);
+      assert.equal(stdout, '');
+      // One line and nothing else: the agent's log (capture started, stats) never begins.
+      assert.equal(stderr.trimEnd().split('\n').length, 1, stderr);
+      assert.match(stderr,
+        /^smtp-sensor: output\.where: expected a hunting expression: .* at position 2\n$/);
+    });
 
   test('query reads events from a file and counts the matches', () => {
     const events = join(scratch, 'events.jsonl');

@@ -77,6 +77,29 @@ output:
     assert.equal(config.logging.level, 'debug');
   });
 
+  // `run --where EXPR` passes { output: { where: EXPR } }, and { output: { where: undefined } }
+  // without the flag.
+  it('puts a --where override in output.where, over the file\'s, keeping its sinks', () => {
+    const path = configFile('output:\n  where: "SmtpCommandKind=RCPT"\n  sinks:\n'
+      + '    - type: file\n');
+    const config = loadConfig(path, { output: { where: 'SmtpCommandKind=MAIL' } });
+    assert.equal(config.output.where, 'SmtpCommandKind=MAIL');
+    assert.deepEqual(config.output.sinks.map((sink) => sink.type), ['file']);
+    const withoutFlag = loadConfig(path, { output: { where: undefined } });
+    assert.equal(withoutFlag.output.where, 'SmtpCommandKind=RCPT');
+    const noFile = loadConfig(configFile(''), { output: { where: 'SmtpVerb=QUIT' } });
+    assert.equal(noFile.output.where, 'SmtpVerb=QUIT');
+  });
+
+  it('refuses a --where override that does not parse, naming output.where and the position',
+    () => {
+      const path = configFile('output:\n  where: "SmtpCommandKind=RCPT"\n');
+      assert.throws(() => loadConfig(path, { output: { where: 'a=(' } }), (error: unknown) =>
+        error instanceof ConfigError && error.code === 'config_invalid'
+        && /^output\.where: expected a hunting expression: .* at position 2$/
+          .test(error.message));
+    });
+
   it('refuses a section that is not a mapping, even when flags fill that section', () => {
     // `run` passes every section of flags, with undefined values when no flag is given.
     const flags = { capture: { interface: undefined }, logging: { level: undefined } };

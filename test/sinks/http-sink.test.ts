@@ -64,6 +64,25 @@ describe('http sink', () => {
       assert.equal(sinks.stats().spool?.depth, 0);
     });
 
+  it('sends a run of events in few requests of several events, none over batch.max_events',
+    async () => {
+      const events = 300;
+      const maxEvents = 64;
+      const collector = await startCollector(false);
+      const { sinks } = httpSinks(collector, { batch: { max_events: maxEvents } });
+      for (const index of range(0, events)) sinks.write(testEvent(index));
+      await waitFor('300 events at the collector', () => collector.received.size === events);
+      await sinks.close(Date.now() + 5000);
+      const sizes = collector.requests.map((request) => request.events);
+      assert.ok(collector.requests.every((request) => request.status === 204));
+      assert.equal(sizes.reduce((sum, size) => sum + size, 0), events, 'each event sent once');
+      // Two more than the minimum: a batch may close early when the shipper wakes between
+      // appends.
+      assert.ok(sizes.length <= Math.ceil(events / maxEvents) + 2, `batch sizes ${sizes}`);
+      assert.ok(sizes.some((size) => size > 1), `batch sizes ${sizes}`);
+      assert.ok(sizes.every((size) => size <= maxEvents), `batch sizes ${sizes}`);
+    });
+
   it('retries refused batches with backoff, acknowledges only a 2xx, never logs the token',
     async () => {
       const collector = await startCollector(false, TOKEN);

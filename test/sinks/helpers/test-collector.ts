@@ -18,7 +18,9 @@ export interface TestCollectorOptions {
  */
 export class TestCollector {
   readonly received = new Map<string, number>();
-  readonly requests: { encoding?: string; contentType?: string; status: number }[] = [];
+  /** Every request, in order; `events` counts the event lines accepted (0 when refused). */
+  readonly requests: { encoding?: string; contentType?: string; status: number;
+    events: number }[] = [];
   /** Lines that were not JSON objects with an id: a corrupt delivery. */
   readonly malformed: string[] = [];
   /** The first copy of each event accepted, by id, for tests that check its content. */
@@ -63,9 +65,9 @@ export class TestCollector {
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
       const status = this.status(request);
+      const events = status === 204 ? this.record(request, Buffer.concat(chunks)) : 0;
       this.requests.push({ encoding: request.headers['content-encoding'],
-        contentType: request.headers['content-type'], status });
-      if (status === 204) this.record(request, Buffer.concat(chunks));
+        contentType: request.headers['content-type'], status, events });
       response.writeHead(status).end();
     });
   }
@@ -76,9 +78,11 @@ export class TestCollector {
     return this.refuseWith ?? 204;
   }
 
-  private record(request: IncomingMessage, body: Buffer): void {
+  /** Records the batch's events; returns how many lines were events. */
+  private record(request: IncomingMessage, body: Buffer): number {
     const text = (request.headers['content-encoding'] === 'gzip' ? gunzipSync(body) : body)
       .toString('utf8');
+    let events = 0;
     for (const line of text.split('\n')) {
       if (line === '') continue;
       const event = parseEvent(line);
@@ -86,6 +90,7 @@ export class TestCollector {
         this.malformed.push(line);
         continue;
       }
+      events++;
       const id = event.id as string;
       this.received.set(id, (this.received.get(id) ?? 0) + 1);
       const first = this.lines.get(id);
@@ -96,6 +101,7 @@ export class TestCollector {
         this.differingCopies.push(id);
       }
     }
+    return events;
   }
 }
 

@@ -1,4 +1,5 @@
 import { writeSync } from 'node:fs';
+import { eventJson } from '../src/events/event-json.js';
 import type { SensorEvent } from '../src/events/sensor-event.js';
 
 /** Lines are gathered up to this many bytes per write: one system call per batch. */
@@ -30,7 +31,7 @@ export class EventWriter {
 
   write(event: SensorEvent): void {
     if (this.closed) return;
-    const line = JSON.stringify(event);
+    const line = eventJson(event);
     this.written++;
     const room = line.length * MAX_UTF8_BYTES_PER_UNIT + 1;
     if (this.used + room > BATCH_BYTES) {

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { ProcessInfo } from '../proc/process-info.js';
+import type { ConnectionJson } from './event-json.js';
 import type { HostIdentity } from './host-identity.js';
 
 /** What a connection contributes to each of its events, worked out once per connection. */
@@ -20,6 +21,8 @@ export interface ConnectionEndpoints {
  */
 export class ConnectionContext {
   readonly sessionId: string;
+  /** Kept by EventBuilder: this connection's fields as JSON text, for `process` as it was. */
+  json: ConnectionJson | undefined;
   private eventCount = 0;
 
   constructor(

@@ -2,6 +2,7 @@ import type { CaptureAnomalyName } from '../capture/capture-anomaly-name.js';
 import type { AnomalyName } from '../smtp/anomaly-name.js';
 import type { TlsStart } from '../smtp/smtp-record-sink.js';
 import type { ConnectionContext } from './connection-context.js';
+import { ConnectionJson } from './event-json.js';
 import type { HostIdentity } from './host-identity.js';
 import type { EventName, SensorEvent } from './sensor-event.js';
 
@@ -77,7 +78,17 @@ export class EventBuilder {
     event.RemotePort = String(e.serverPort);
     event.ConnectionDirection = String(connection.direction);
     event.SmtpSessionId = connection.sessionId;
+    this.connectionJson(event, connection).attachTo(event);
     return event;
+  }
+
+  /** The connection's fields as JSON text (event-json.ts), made again if its process changed. */
+  private connectionJson(event: SensorEvent, connection: ConnectionContext): ConnectionJson {
+    const process = connection.process;
+    if (connection.json === undefined || connection.json.process !== process) {
+      connection.json = ConnectionJson.fromEvent(event, process);
+    }
+    return connection.json;
   }
 }
 

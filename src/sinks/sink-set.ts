@@ -1,6 +1,7 @@
 import type pino from 'pino';
 import type { SensorConfig, SinkConfig } from '../config/config-schema.js';
 import { sinkNames } from '../config/sink-names.js';
+import { eventJson } from '../events/event-json.js';
 import { compileQuery } from '../events/query/query-compiler.js';
 import type { SensorEvent } from '../events/sensor-event.js';
 import { FileSink } from './local/file-sink.js';
@@ -86,7 +87,7 @@ export class SinkSet {
       this.filtered++;
       return;
     }
-    const line = JSON.stringify(event) + '\n';
+    const line = eventJson(event) + '\n';
     for (const entry of this.local) {
       if (entry.where !== undefined && !entry.where(event)) entry.filtered++;
       else entry.sink.write(line);

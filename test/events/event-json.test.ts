@@ -1,0 +1,73 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import fc from 'fast-check';
+import { ConnectionContext } from '../../src/events/connection-context.js';
+import type { ConnectionEndpoints } from '../../src/events/connection-context.js';
+import { EventBuilder } from '../../src/events/event-builder.js';
+import { eventJson } from '../../src/events/event-json.js';
+import type { ProcessInfo } from '../../src/proc/process-info.js';
+import { UNKNOWN_PROCESS } from '../../src/proc/process-info.js';
+
+/** Any text a field may hold: quotes, backslashes, control characters, non-ASCII, emoji. */
+const text = fc.string({ unit: 'binary', maxLength: 40 });
+
+const processInfo: fc.Arbitrary<ProcessInfo> = fc.record({
+  processId: text, parentProcessId: text, userId: text, userName: text, imageFileName: text,
+  commandLine: text,
+});
+
+const endpoints: fc.Arbitrary<ConnectionEndpoints> = fc.record({
+  ipVersion: fc.constantFrom(4 as const, 6 as const),
+  clientAddress: text,
+  clientPort: fc.integer({ min: 1, max: 65535 }),
+  serverAddress: text,
+  serverPort: fc.integer({ min: 1, max: 65535 }),
+  startTime: fc.integer({ min: 0, max: 2 ** 42 }),
+});
+
+/** One record of a session: a command, an anomaly or a TLS handshake, at some time. */
+const record = fc.oneof(
+  fc.tuple(fc.constant('command' as const), fc.integer({ min: 0, max: 23 }), text, text),
+  fc.tuple(fc.constant('anomaly' as const), fc.constant(0), text, text),
+  fc.tuple(fc.constant('tls' as const), fc.constant(0), text, text),
+);
+
+describe('eventJson', () => {
+  test('writes what JSON.stringify writes, for every kind of event and any field text', () => {
+    fc.assert(fc.property(text, text, endpoints, fc.constantFrom(0 as const, 1 as const),
+      processInfo, fc.array(fc.tuple(record, fc.boolean()), { minLength: 1, maxLength: 6 }),
+      processInfo, fc.integer({ min: 0, max: 2 ** 42 }),
+      (aid, computerName, ends, direction, first, records, later, time) => {
+        const builder = new EventBuilder({ aid, computerName });
+        const connection = new ConnectionContext(ends, direction, first, { aid, computerName });
+        for (const [[kind, number, a, b], processChanges] of records) {
+          // An inbound connection learns its server process after its first events.
+          if (processChanges) connection.process = later;
+          const event = kind === 'command' ? builder.command(connection, number, a, b, time)
+            : kind === 'anomaly' ? builder.anomaly(connection, 'tcp_gap', a, time)
+              : builder.tlsHandshake(connection, a, b, 'starttls', time);
+          assert.equal(eventJson(event), JSON.stringify(event));
+          assert.deepEqual(JSON.parse(eventJson(event)), Object.fromEntries(Object.entries(event)));
+        }
+      }), { numRuns: 500 });
+  });
+
+  test('an event made elsewhere is written by JSON.stringify', () => {
+    const event = { event_simpleName: 'SmtpCommand', id: 'x', CommandArg1: 'a"b' };
+    assert.equal(eventJson(event), '{"event_simpleName":"SmtpCommand","id":"x","CommandArg1":"a\\"b"}');
+  });
+
+  test('events of one connection keep the process they were built with', () => {
+    const host = { aid: 'a', computerName: 'h' };
+    const connection = new ConnectionContext({ ipVersion: 4, clientAddress: '10.0.0.1',
+      clientPort: 40000, serverAddress: '10.0.0.2', serverPort: 25, startTime: 1 }, 1,
+    UNKNOWN_PROCESS, host);
+    const builder = new EventBuilder(host);
+    const before = builder.command(connection, 2, 'EHLO', 'c', 5);
+    connection.process = { ...UNKNOWN_PROCESS, processId: '42', imageFileName: '/usr/sbin/x' };
+    const after = builder.command(connection, 13, 'QUIT', '', 6);
+    assert.equal(JSON.parse(eventJson(before)).ContextProcessId, '');
+    assert.equal(JSON.parse(eventJson(after)).ContextProcessId, '42');
+    assert.equal(JSON.parse(eventJson(after)).ImageFileName, '/usr/sbin/x');
+  });
+});

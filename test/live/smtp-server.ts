@@ -23,6 +23,16 @@ export interface SmtpServerOptions {
   port?: number;
   /** Accept AUTH PLAIN and LOGIN (without TLS) for this user and password only. */
   account?: { user: string; password: string };
+  /**
+   * Seconds to wait before answering EHLO (not with `account`): a client then holds its
+   * connection at least that long, as one across a real network does.
+   */
+  ehloDelaySeconds?: number;
+  /**
+   * Put before the server's command line and executed in its place, e.g. `ip netns exec NAME`,
+   * which execs the server in the same process: `child` and `argv` are then still the server's.
+   */
+  wrapper?: readonly string[];
 }
 
 /** How long a server has to accept connections after it was started. */
@@ -52,6 +62,27 @@ async def serve():
 asyncio.run(serve())
 `;
 
+/**
+ * aiosmtpd that waits before it answers EHLO (RFC 5321 section 4.1.1.1), then accepts and
+ * discards every message. The handler's five-argument EHLO hook replaces the reply lines, so it
+ * records the client's name itself, as aiosmtpd does without a hook.
+ */
+const SLOW_EHLO_SERVER = `
+import asyncio, sys
+from aiosmtpd.handlers import Sink
+from aiosmtpd.smtp import SMTP
+host, port, delay = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+class SlowEhloSink(Sink):
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        await asyncio.sleep(delay)
+        session.host_name = hostname
+        return responses
+async def serve():
+    await asyncio.get_running_loop().create_server(lambda: SMTP(SlowEhloSink()), host, port)
+    await asyncio.Event().wait()
+asyncio.run(serve())
+`;
+
 /** The aiosmtpd command line that accepts and discards every message. */
 export function sinkServerArgv(host: string, port: number): string[] {
   return [SYSTEM_PYTHON, '-m', 'aiosmtpd', '-n', '-c', 'aiosmtpd.handlers.Sink',
@@ -62,20 +93,30 @@ export function sinkServerArgv(host: string, port: number): string[] {
 export async function startSmtpServer(children: ChildProcesses, options: SmtpServerOptions)
   : Promise<SmtpServer> {
   const port = options.port ?? await freePort(options.host);
-  const argv = options.account === undefined
-    ? sinkServerArgv(options.host, port)
-    : [SYSTEM_PYTHON, '-c', AUTHENTICATING_SERVER, options.host, String(port)];
+  const argv = serverArgv(options, port);
   const env = options.account === undefined ? process.env : {
     ...process.env,
     SMTP_TEST_USER: options.account.user,
     SMTP_TEST_PASSWORD: options.account.password,
   };
-  const child = children.start(argv[0], argv.slice(1),
+  const launched = [...options.wrapper ?? [], ...argv];
+  const child = children.start(launched[0], launched.slice(1),
     { stdio: ['ignore', 'ignore', 'pipe'], env });
   const stderr: string[] = [];
   child.stderr!.on('data', (chunk: Buffer) => stderr.push(chunk.toString()));
   await waitForGreeting(options.host, port, child, () => stderr.join(''));
   return { host: options.host, port, argv, child, stop: () => terminate(child) };
+}
+
+function serverArgv(options: SmtpServerOptions, port: number): string[] {
+  if (options.account !== undefined) {
+    return [SYSTEM_PYTHON, '-c', AUTHENTICATING_SERVER, options.host, String(port)];
+  }
+  if (options.ehloDelaySeconds !== undefined) {
+    return [SYSTEM_PYTHON, '-c', SLOW_EHLO_SERVER, options.host, String(port),
+      String(options.ehloDelaySeconds)];
+  }
+  return sinkServerArgv(options.host, port);
 }
 
 /**

@@ -41,6 +41,12 @@ const PREFORK_SCRIPT = 'import os,socket,time; l=socket.socket(); l.bind(("127.0
   + 'print(os.getpid(), flush=True); time.sleep(60)\ntime.sleep(60)';
 
 const children: ChildProcess[] = [];
+/**
+ * Processes the children forked: the prefork worker, which runs on into its master's sleep, for
+ * 120 s in all. It holds the stdout pipe it inherited, and left running it kept this file's
+ * process from exiting for those two minutes.
+ */
+const grandchildren: number[] = [];
 
 function start(command: string, args: string[]): ChildProcess {
   const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -64,8 +70,16 @@ async function listen(host: string): Promise<{ server: Server; port: number }> {
   return { server, port: address.port };
 }
 
+/** Ends every process the tests started, each by its own pid. */
 function killChildren(): void {
   for (const child of children.splice(0)) child.kill('SIGKILL');
+  for (const pid of grandchildren.splice(0)) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // Already gone.
+    }
+  }
 }
 
 describe('real processes on this host', { timeout: 60_000 }, () => {
@@ -287,6 +301,7 @@ describe('inbound: the listener when the accepted socket is gone, through sock_d
       client.on('error', () => {});
       await once(client, 'connect');
       const worker = String((await output.next()).value);
+      grandchildren.push(Number(worker));
       assert.equal(readFileSync(`/proc/${worker}/stat`, 'utf8').split(' ')[3],
         String(master.pid), 'the worker is a child of the master');
       const accepted = resolver.resolveServer('127.0.0.1', port, '127.0.0.1', client.localPort!,

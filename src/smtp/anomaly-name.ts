@@ -6,6 +6,7 @@ export type AnomalyName =
   | 'line_too_long'
   | 'tcp_gap'
   | 'unanchored_lines_dropped'
+  | 'auth_exchange_uncertain'
   | 'reply_wait_overflow'
   | 'data_rejected_body_as_commands'
   | 'ambiguous_end_of_data'

@@ -42,3 +42,16 @@ export function kindOfVerb(buf: Uint8Array, start: number, end: number): number 
 }
 
 const VERB_BYTES: readonly Uint8Array[] = KIND_NAMES.map((name) => Buffer.from(name, 'latin1'));
+
+/**
+ * Verbs that take an argument (RFC 5321 section 4.1.1, RFC 4954, RFC 3030, RFC 1985): a line
+ * that is one of them alone is no valid command, but may be a base64 AUTH response (HELO and
+ * EHLO are valid base64).
+ */
+const NEEDS_ARGUMENT = new Set<number>([Kind.HELO, Kind.EHLO, Kind.AUTH, Kind.MAIL, Kind.RCPT,
+  Kind.BDAT, Kind.VRFY, Kind.EXPN, Kind.ETRN, Kind.SEND, Kind.SOML, Kind.SAML, Kind.XCLIENT,
+  Kind.XFORWARD, Kind.LHLO]);
+
+export function kindNeedsArgument(kind: number): boolean {
+  return NEEDS_ARGUMENT.has(kind);
+}

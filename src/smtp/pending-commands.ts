@@ -1,14 +1,16 @@
+import type { SmtpStats } from './smtp-stats.js';
+
 /**
  * Kinds of the client's commands that still await a reply, oldest first (RFC 2920: replies
- * come in command order). A ring of fixed size: past it the oldest is dropped and counted.
+ * come in command order). A ring of fixed size: past it the oldest is dropped and counted in
+ * `pending_commands_dropped`.
  */
 export class PendingCommands {
   private readonly kinds: Uint8Array;
   private head = 0;
   length = 0;
-  dropped = 0;
 
-  constructor(capacity: number) {
+  constructor(capacity: number, private readonly stats: SmtpStats) {
     this.kinds = new Uint8Array(capacity);
   }
 
@@ -17,7 +19,7 @@ export class PendingCommands {
     if (this.length === capacity) {
       this.head = (this.head + 1) % capacity;
       this.length--;
-      this.dropped++;
+      this.stats.pending_commands_dropped++;
     }
     this.kinds[(this.head + this.length) % capacity] = kind;
     this.length++;

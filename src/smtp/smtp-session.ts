@@ -100,7 +100,7 @@ export class SmtpSession {
   private mode: ClientMode = ClientMode.Commands;
   private readonly lines = new LineAssembler(MAX_COMMAND_LINE_BYTES);
   private readonly replies = new ReplyReader();
-  private readonly pending = new PendingCommands(MAX_PENDING_COMMANDS);
+  private readonly pending: PendingCommands;
   private readonly command = new CommandLine();
   /** A gap cut the current line: its remainder, up to the next LF, is not a line. */
   private skipToLineEnd = false;
@@ -130,6 +130,11 @@ export class SmtpSession {
   private chunkRemaining = 0;
   /** AUTH lines still expected when the server's replies are not in the capture. */
   private authLinesLeft = 0;
+  /**
+   * Server bytes were lost during the AUTH exchange under way: a lost 334 shifts the count,
+   * so client lines held when a reply ends the exchange may be credentials, not commands.
+   */
+  private authRepliesLost = false;
   /** A BDAT chunk just ended: the next line must be a command, else the size was wrong. */
   private afterChunk = false;
   private lastChunkByte = LF;
@@ -151,6 +156,7 @@ export class SmtpSession {
     private readonly stats: SmtpStats,
     options: SmtpSessionOptions,
   ) {
+    this.pending = new PendingCommands(MAX_PENDING_COMMANDS, stats);
     // Joined midstream: the greeting, if any, was before the capture began.
     this.greetingSeen = !options.sawHandshake;
     // Joined midstream, the first lines may be the middle of a message body or a chunk.
@@ -211,6 +217,7 @@ export class SmtpSession {
   /** `length` bytes of one direction were lost. */
   gap(fromClient: boolean, length: number, time: number): void {
     if (!fromClient) {
+      if (this.inAuthExchange()) this.authRepliesLost = true;
       if (this.replies.gap() && this.mode < ClientMode.AfterStartTls) {
         this.onReply(this.replies.code, time);
       }
@@ -218,8 +225,16 @@ export class SmtpSession {
       return;
     }
     this.sink.anomaly('tcp_gap', `client bytes missing: ${length}`, time);
+    const inAuthExchange = this.inAuthExchange();
     this.resolveAllAwaited(time);
-    if (this.mode === ClientMode.TlsHello) {
+    if (inAuthExchange) {
+      // How many credential lines the loss took is unknown: what follows is placed by the
+      // replies, as after any loss, and a 334 or 235 shows the lines before it were AUTH's.
+      if (this.lines.discardPartialLine()) this.stats.partial_lines_dropped++;
+      this.reportUncertainAuth('client', time);
+      this.unanchored.lostBytes();
+      this.loseAnchor();
+    } else if (this.mode === ClientMode.TlsHello) {
       this.finishHello(time);
     } else if (this.mode === ClientMode.Body) {
       this.endOfData.lostBytes();
@@ -320,6 +335,11 @@ export class SmtpSession {
    */
   private anchorByReply(code: number, repliesLost: boolean, time: number): boolean {
     const held = this.unanchored;
+    if (held.count > 0 && (code === 334 || code === 235)) {
+      // Only an AUTH exchange gets these (RFC 4954 section 4): lines after its AUTH command,
+      // or all the lines when the AUTH was lost, were its credentials.
+      this.stats.auth_continuation_lines += held.dropAfterLastAuth();
+    }
     if (held.count > 0) {
       const doubt = this.doubtAbout(repliesLost && held.lastDot < 0);
       if (doubt === '') {
@@ -405,6 +425,18 @@ export class SmtpSession {
     if (contentEnd >= 0) this.pending.push(END_OF_DATA);
     for (const [line, lineTime] of released) this.receiveClient(line, 0, line.length, lineTime);
     this.receiveClient(partial, 0, partial.length, time);
+  }
+
+  /** Whether the client is inside an AUTH exchange: its next line may be a credential. */
+  private inAuthExchange(): boolean {
+    return this.mode === ClientMode.AuthLine || (this.mode === ClientMode.AwaitingReply
+      && (this.awaitedKind === Kind.AUTH || this.awaitedKind === AUTH_LINE));
+  }
+
+  private reportUncertainAuth(side: 'client' | 'server', time: number): void {
+    this.authRepliesLost = false;
+    this.sink.anomaly('auth_exchange_uncertain', `${side} bytes were lost inside an AUTH `
+      + 'exchange: the client lines after it are placed by the replies that follow', time);
   }
 
   private onCommandLine(
@@ -542,6 +574,7 @@ export class SmtpSession {
     }
     const repliesLost = this.repliesLost;
     this.repliesLost = false;
+    if (repliesLost && this.inAuthExchange()) this.authRepliesLost = true;
     if (this.mode === ClientMode.Unanchored && this.anchorByReply(code, repliesLost, time)) {
       return;
     }
@@ -624,6 +657,20 @@ export class SmtpSession {
     if (this.mode === ClientMode.Body) this.startBody();
     if (this.mode === ClientMode.AfterStartTls) this.stats.starttls_sessions++;
     const held = this.held;
+    const authEnded = this.mode === ClientMode.Commands
+      && (this.awaitedKind === Kind.AUTH || this.awaitedKind === AUTH_LINE);
+    if (authEnded && this.authRepliesLost) {
+      // A 334 lost with the server's bytes shifts the count: what the client sent before the
+      // reply that ended the exchange was its last credentials, and what comes after is
+      // placed by the replies that follow, as after any loss.
+      this.reportUncertainAuth('server', time);
+      for (const chunk of held) this.stats.auth_continuation_lines += countLineEnds(chunk);
+      this.held = [];
+      this.heldBytes = 0;
+      this.unanchored.lostBytes();
+      this.loseAnchor();
+      return;
+    }
     if (held.length === 0) return;
     if (this.awaitedKind === Kind.DATA && this.mode === ClientMode.Commands) {
       this.sink.anomaly('data_rejected_body_as_commands',
@@ -744,4 +791,10 @@ export class SmtpSession {
       this.reportNotSmtp('first byte 0x16 (TLS handshake) but no ClientHello', time);
     }
   }
+}
+
+function countLineEnds(chunk: Buffer): number {
+  let lines = 0;
+  for (let at = chunk.indexOf(LF); at >= 0; at = chunk.indexOf(LF, at + 1)) lines++;
+  return lines;
 }

@@ -1,5 +1,5 @@
 import { authContinuationLines } from './auth-mechanism.js';
-import { Kind, kindOfVerb } from './command-kind.js';
+import { Kind, kindNeedsArgument, kindOfVerb } from './command-kind.js';
 import { CommandLine } from './command-line.js';
 
 const CR = 0x0d;
@@ -23,10 +23,8 @@ export class UnanchoredLines {
   /** Capture time of the packet that completed each line: its command's time if released. */
   private times: number[] = [];
   private bytes = 0;
-  /** Index of the first line holding a single ".", the end of a message, or -1. */
-  firstDot = -1;
-  /** Index of the last such line, or -1. */
-  lastDot = -1;
+  /** Indexes of the lines holding a single ".", the end of a message, in order. */
+  private dots: number[] = [];
   /** Bytes were lost after a held line: the lines do not form one unbroken run. */
   lossAmong = false;
   /**
@@ -37,6 +35,16 @@ export class UnanchoredLines {
   private readonly command = new CommandLine();
 
   constructor(private readonly maxBytes: number) {}
+
+  /** Index of the first line holding a single ".", the end of a message, or -1. */
+  get firstDot(): number {
+    return this.dots.length === 0 ? -1 : this.dots[0];
+  }
+
+  /** Index of the last such line, or -1. */
+  get lastDot(): number {
+    return this.dots.length === 0 ? -1 : this.dots[this.dots.length - 1];
+  }
 
   get count(): number {
     return this.lines.length;
@@ -62,8 +70,7 @@ export class UnanchoredLines {
     copy.set(line.subarray(start, rawEnd), 0);
     copy[rawEnd - start] = LF;
     if (this.endsData(line, start, end, rawEnd)) {
-      if (this.firstDot < 0) this.firstDot = this.lines.length;
-      this.lastDot = this.lines.length;
+      this.dots.push(this.lines.length);
       // An AUTH before it was message content: it is owed nothing.
       this.authLinesOwed = 0;
     }
@@ -110,6 +117,23 @@ export class UnanchoredLines {
     return this.kinds.length > 0 && this.kinds[this.kinds.length - 1] === Kind.QUIT;
   }
 
+  /**
+   * Drops the lines after the last AUTH command (all of them when none is held), for a 334
+   * or 235 reply: it answers an AUTH exchange, so those lines were its credentials. Returns
+   * how many were dropped.
+   */
+  dropAfterLastAuth(): number {
+    const keep = this.kinds.lastIndexOf(Kind.AUTH) + 1;
+    const dropped = this.lines.length - keep;
+    for (let i = keep; i < this.lines.length; i++) this.bytes -= this.lines[i].length;
+    this.lines.length = keep;
+    this.kinds.length = keep;
+    this.times.length = keep;
+    this.dots = this.dots.filter((index) => index < keep);
+    this.authLinesOwed = 0;
+    return dropped;
+  }
+
   /** Line `index` as sent, with an LF after it. */
   line(index: number): Buffer {
     return this.lines[index];
@@ -125,16 +149,20 @@ export class UnanchoredLines {
     this.kinds = [];
     this.times = [];
     this.bytes = 0;
-    this.firstDot = -1;
-    this.lastDot = -1;
+    this.dots = [];
     this.lossAmong = false;
     this.authLinesOwed = 0;
   }
 }
 
-/** The kind of the verb at the start of line[start, end) (no leading blank), or UNKNOWN. */
+/**
+ * The kind of the verb at the start of line[start, end) (no leading blank), or UNKNOWN; also
+ * UNKNOWN for a verb that needs an argument standing alone: after lost bytes such a line is
+ * more likely a credential of an AUTH exchange the loss hid than a command.
+ */
 export function verbKind(line: Uint8Array, start: number, end: number): number {
   let verbEnd = start;
   while (verbEnd < end && line[verbEnd] !== SPACE && line[verbEnd] !== TAB) verbEnd++;
-  return kindOfVerb(line, start, verbEnd);
+  const kind = kindOfVerb(line, start, verbEnd);
+  return verbEnd === end && kindNeedsArgument(kind) ? Kind.UNKNOWN : kind;
 }

@@ -10,7 +10,7 @@ import { TcpReassembler } from '../../src/capture/tcp-reassembler.js';
 import type { PcapFrame } from '../helpers/pcap-writer.js';
 import { anomaliesOf, commandsOf, runPipeline } from './pipeline-commands.js';
 import {
-  dropFrames, ENCAPSULATION, isFromClient, payloadLength, reorderAndDuplicate, sentCommands,
+  CREDENTIAL_LINES, distinguishableSessionPlan, dropFrames, ENCAPSULATION, isFromClient, payloadLength, reorderAndDuplicate, sentCommands,
   sessionFrames, sessionPlan,
 } from './smtp-session-plan.js';
 import type { SessionPlan } from './smtp-session-plan.js';
@@ -31,6 +31,10 @@ function assertOnlySentCommands(plan: SessionPlan, frames: PcapFrame[]): void {
   const sent = sentCommands(plan);
   const { events } = runPipeline(frames, ENCAPSULATION.linkType);
   const reported = commandsOf(events);
+  // HELO is never sent as a command here, and the other credential lines read as no verb.
+  const leaked = reported.filter((command) => CREDENTIAL_LINES.includes(command.trimEnd()))
+    .filter((command) => command !== 'QUIT ');
+  assert.deepEqual(leaked, [], 'a credential line was reported as a command');
   let next = 0;
   for (const command of reported) {
     while (next < sent.length && sent[next] !== command) next++;
@@ -197,7 +201,7 @@ describe('reassembly properties over random SMTP sessions', () => {
   // starts, would look like the reply to client lines sent after it (known limit, see
   // docs/how-it-works.md, "Known limitations").
   test('a capture that starts late (midstream): no reported command was never sent', () => {
-    fc.assert(fc.property(sessionPlan, fc.nat(), fc.nat(),
+    fc.assert(fc.property(distinguishableSessionPlan, fc.nat(), fc.nat(),
       (plan, seed, start) => {
         const frames = reorderAndDuplicate(sessionFrames(plan), seed, 0);
         assertOnlySentCommands(plan, frames.slice(start % frames.length));
@@ -205,7 +209,7 @@ describe('reassembly properties over random SMTP sessions', () => {
   });
 
   test('client packets alone with segments dropped: no reported command was never sent', () => {
-    fc.assert(fc.property(sessionPlan, fc.nat(), fc.array(fc.nat(), { maxLength: 4 }),
+    fc.assert(fc.property(distinguishableSessionPlan, fc.nat(), fc.array(fc.nat(), { maxLength: 4 }),
       (plan, seed, drops) => {
         const client = reorderAndDuplicate(sessionFrames(plan), seed, 3).filter(isFromClient);
         assertOnlySentCommands(plan, dropFrames(client, drops));

@@ -7,6 +7,8 @@ import { TcpConversation } from '../helpers/tcp-conversation.js';
 export interface Exchange {
   client: string;
   reply: string;
+  /** An AUTH credential line: never a command, and never to appear in an event. */
+  credential?: boolean;
 }
 
 /** A random SMTP session, how its bytes are cut into segments and the ISNs. */
@@ -37,12 +39,25 @@ const transaction = fc.record({
   body: fc.array(fc.constantFrom(...BODY_LINES), { maxLength: 6 }),
 });
 
+/**
+ * AUTH LOGIN's two base64 lines (RFC 4954 section 4), chosen among valid base64 that reads as
+ * a command: HELO and QUIT are both, as a real user name or password may be.
+ */
+export const CREDENTIAL_LINES = ['HELO', 'QUIT', 'UVVJVA==', 'c2VjcmV0LXBhc3M='];
+
 const exchanges = fc.record({
   ehlo: fc.constantFrom('client.example.org', 'a', 'mx-1.example.net'),
+  login: fc.option(fc.tuple(fc.constantFrom(...CREDENTIAL_LINES),
+    fc.constantFrom(...CREDENTIAL_LINES)), { nil: undefined }),
   transactions: fc.array(transaction, { maxLength: 3 }),
   extra: fc.array(fc.constantFrom('NOOP', 'RSET', 'VRFY bob'), { maxLength: 2 }),
-}).map(({ ehlo, transactions, extra }) => {
+}).map(({ ehlo, login, transactions, extra }) => {
   const list: Exchange[] = [{ client: `EHLO ${ehlo}\r\n`, reply: '250-mx\r\n250 PIPELINING\r\n' }];
+  if (login !== undefined) {
+    list.push({ client: 'AUTH LOGIN\r\n', reply: '334 VXNlcm5hbWU6\r\n' });
+    list.push({ client: `${login[0]}\r\n`, reply: '334 UGFzc3dvcmQ6\r\n', credential: true });
+    list.push({ client: `${login[1]}\r\n`, reply: '235 2.7.0 ok\r\n', credential: true });
+  }
   for (const t of transactions) {
     list.push({ client: `MAIL FROM:<${t.from}>\r\n`, reply: '250 2.1.0 Ok\r\n' });
     for (const to of t.recipients) {
@@ -67,6 +82,15 @@ export const sessionPlan: fc.Arbitrary<SessionPlan> = fc.record({
   clientInitialSequence: initialSequence,
   serverInitialSequence: initialSequence,
 });
+
+/**
+ * Sessions whose credentials could be told from commands by what the capture shows. A
+ * credential that reads as a command without arguments (QUIT) cannot, once both the AUTH line
+ * and the server's 334 or 235 are missing: a capture that starts right after them, or a
+ * client-only capture whose AUTH line was lost (docs/how-it-works.md, "Known limitations").
+ */
+export const distinguishableSessionPlan = sessionPlan.filter((plan) =>
+  !plan.exchanges.some((exchange) => exchange.credential && exchange.client === 'QUIT\r\n'));
 
 /** The session's packets in capture order: handshake, lock-step exchanges, FINs. */
 export function sessionFrames(plan: SessionPlan, whole = false): PcapFrame[] {
@@ -155,8 +179,8 @@ export function reorderAndDuplicate(
 export function sentCommands(plan: SessionPlan): string[] {
   const commands: string[] = [];
   let inBody = false;
-  for (const { client } of plan.exchanges) {
-    if (!inBody) commands.push(client.replace('\r\n', '').replace(' ', '\u0000'));
+  for (const { client, credential } of plan.exchanges) {
+    if (!inBody && !credential) commands.push(client.replace('\r\n', '').replace(' ', '\u0000'));
     inBody = client === 'DATA\r\n';
   }
   return commands.map((line) => {

@@ -4,8 +4,8 @@ import type { SmtpRecordSink, TlsStart } from '../../src/smtp/smtp-record-sink.j
 import { SmtpSession } from '../../src/smtp/smtp-session.js';
 import { SmtpStats } from '../../src/smtp/smtp-stats.js';
 
-/** One step of a conversation: client bytes, server bytes, or a client gap of n bytes. */
-export type Step = readonly ['c' | 's', string | Uint8Array] | readonly ['gap', number];
+/** One step of a conversation: client bytes, server bytes, or a client or server gap. */
+export type Step = readonly ['c' | 's', string | Uint8Array] | readonly ['gap' | 'sgap', number];
 
 /**
  * Records as compact text: `KIND verb arg` for a command (kind by name), `!name` for an
@@ -48,8 +48,8 @@ export function play(
   let time = 1000;
   for (const step of steps) {
     time++;
-    if (step[0] === 'gap') {
-      session.gap(true, step[1], time);
+    if (typeof step[1] === 'number') {
+      session.gap(step[0] === 'gap', step[1], time);
       continue;
     }
     const data = bytes(step[1]);

@@ -401,6 +401,36 @@ const scenarios: Scenario[] = [
     expected: ['EHLO EHLO c', '!tcp_gap', 'NOOP NOOP'],
   },
   {
+    // RFC 4954 section 4: each 334 asks for one line. With the first 334 lost, the second
+    // would pair with AUTH and the password line would follow the 235 as a "command".
+    name: 'a 334 lost with the server\'s bytes: the password is not a command',
+    details: true,
+    steps: [BANNER, ['c', 'EHLO c\r\n'], EHLO_REPLY, ['c', 'AUTH LOGIN\r\n'], ['sgap', 18],
+      ['c', 'dXNlcg==\r\n'], ['s', '334 UGFzc3dvcmQ6\r\n'], ['c', 'SEVMTw==\r\n'],
+      ['s', '235 ok\r\n'], ['c', 'QUIT\r\n'], ['s', '221 bye\r\n']],
+    expected: ['EHLO EHLO c', 'AUTH AUTH LOGIN', '!auth_exchange_uncertain server bytes were '
+      + 'lost inside an AUTH exchange: the client lines after it are placed by the replies that '
+      + 'follow', 'QUIT QUIT'],
+  },
+  {
+    name: 'both AUTH LOGIN lines lost: what follows the 235 is placed by replies, no body',
+    steps: [BANNER, ['c', 'EHLO c\r\n'], EHLO_REPLY, ['c', 'AUTH LOGIN\r\n'],
+      ['s', '334 VXNlcm5hbWU6\r\n'], ['gap', 10], ['s', '334 UGFzc3dvcmQ6\r\n'], ['gap', 10],
+      ['s', '235 ok\r\n'], ['c', 'MAIL FROM:<a@x>\r\n'], ['s', '250 ok\r\n'],
+      ['c', 'DATA\r\n'], ['s', '354 go\r\n'], ['c', 'RSET x\r\nMAIL FROM:<evil@z>\r\n.\r\n'],
+      ['s', '250 queued\r\n'], ['c', 'QUIT\r\n'], ['s', '221 bye\r\n']],
+    expected: ['EHLO EHLO c', 'AUTH AUTH LOGIN', '!tcp_gap', '!auth_exchange_uncertain',
+      '!tcp_gap', '!auth_exchange_uncertain', 'MAIL MAIL FROM:<a@x>', 'DATA DATA', 'QUIT QUIT'],
+  },
+  {
+    // A bare HELO is no valid command (RFC 5321 4.1.1.1 requires a domain): a credential.
+    name: 'client bytes lost in AUTH, no replies: nothing after the loss is reported',
+    steps: [['c', 'EHLO c\r\nAUTH LOGIN\r\n'], ['gap', 10],
+      ['c', 'UVVJVA==\r\nHELO\r\nMAIL FROM:<a@x>\r\nQUIT\r\n']],
+    expected: ['EHLO EHLO c', 'AUTH AUTH LOGIN', '!tcp_gap', '!auth_exchange_uncertain',
+      '!unanchored_lines_dropped'],
+  },
+  {
     // The same bytes come from a gap that took a DATA line: without replies, no telling.
     name: 'client-only, lines after a gap up to a "." are taken as content, then commands',
     steps: [['c', 'EHLO c\r\nMAIL FROM:<a@x>\r\n'], ['gap', 20],
@@ -518,7 +548,7 @@ describe('SmtpSession scenarios', () => {
 describe('SmtpSession with every step split', () => {
   for (const scenario of scenarios) {
     test(`${scenario.name}: cut at every byte boundary`, () => {
-      const longest = Math.max(...scenario.steps.map((s) => s[0] === 'gap' ? 0
+      const longest = Math.max(...scenario.steps.map((s) => typeof s[1] === 'number' ? 0
         : s[1].length));
       for (let at = 1; at < longest; at++) {
         const { records } = play(scenario.steps, { sawHandshake: scenario.sawHandshake,
@@ -595,6 +625,14 @@ describe('SmtpSession limits', () => {
     assert.deepEqual(records, ['!not_smtp']);
     assert.equal(stats.tls_client_hello_overflows, 1);
     assert.equal(stats.tls_client_hellos_unreadable, 1);
+  });
+
+  test('commands past the 512 awaiting a reply: the oldest forgotten, and counted', () => {
+    const { records, stats } = play([BANNER, ['c', 'NOOP\r\n'.repeat(600)],
+      ['s', '250 ok\r\n'.repeat(600)]]);
+    assert.equal(records.length, 600);
+    assert.equal(stats.pending_commands_dropped, 600 - 512);
+    assert.equal(stats.unpaired_replies, 600 - 512);
   });
 
   test('AUTH exchange lines are counted, never reported', () => {

@@ -7,6 +7,10 @@ const CR = 0x0d;
  * inside one delivered buffer is read in place; only a line split across deliveries is copied
  * into the assembler's own buffer, which never grows past `maxLineBytes`: the rest of a longer
  * line is skipped and `truncated` is set.
+ *
+ * Limitation: each connection's unfinished line is capped, but there is no budget across
+ * connections: 100,000 connections each holding 4 KiB of a line take 400 MB on top of the
+ * flows (docs/how-it-works.md, Memory).
  */
 export class LineAssembler {
   /** The last completed line is line[lineStart, lineEnd), without its line end. */

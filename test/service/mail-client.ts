@@ -1,4 +1,6 @@
+import assert from 'node:assert/strict';
 import type { ChildProcesses } from '../live/child-processes.js';
+import type { SensorProcess } from '../live/sensor-process.js';
 import { SYSTEM_PYTHON } from '../live/smtp-server.js';
 
 /**
@@ -102,4 +104,17 @@ export function commandKeysById(events: Iterable<EventRecord>): Map<string, stri
 export function missingKeys(expected: Iterable<string>, found: Iterable<string>): string[] {
   const present = new Set(found);
   return [...expected].filter((key) => !present.has(key));
+}
+
+/**
+ * Sends sessions (sendSessions) and waits until `agent` printed every command they sent on its
+ * standard output: it captured them.
+ */
+export async function sendSessionsAndSee(children: ChildProcesses, agent: SensorProcess,
+  options: MailRunOptions, timeoutMs: number): Promise<MailRun> {
+  const run = await sendSessions(children, options);
+  assert.equal(run.exitCode, 0, run.stderr);
+  await agent.waitFor(() => missingKeys(run.keys, commandKeysById(agent.events).values())
+    .length === 0, timeoutMs, `the commands of ${options.tag} on stdout`);
+  return run;
 }

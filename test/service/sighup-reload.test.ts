@@ -9,7 +9,7 @@ import { liveTestRefusal } from '../live/live-prerequisites.js';
 import type { SensorProcess } from '../live/sensor-process.js';
 import { type SmtpServer, startSmtpServer } from '../live/smtp-server.js';
 import { TestCollector } from '../sinks/helpers/test-collector.js';
-import { commandKeysById, type EventRecord, type MailRun, missingKeys, sendSessions }
+import { commandKeysById, type EventRecord, type MailRun, sendSessionsAndSee }
   from './mail-client.js';
 import { LOG_LEVEL, LOOPBACK, logsWithMessage, QUICK_RETRY, readEventFile, signalAgent,
   startAgent, writeConfig } from './service-agent.js';
@@ -63,14 +63,9 @@ describe('SIGHUP: the agent reopens its files and applies a new configuration',
       return { folder, path, configPath, agent };
     }
 
-    /** Sends sessions and waits until every command is on the agent's stdout. */
-    async function sendAndSee(agent: SensorProcess, tag: string): Promise<MailRun> {
-      const run = await sendSessions(children, { host: LOOPBACK, port: server.port, tag,
-        count: SESSIONS });
-      assert.equal(run.exitCode, 0, run.stderr);
-      await agent.waitFor(() => missingKeys(run.keys, commandKeysById(agent.events).values())
-        .length === 0, EVENT_TIMEOUT_MS, `the commands of ${tag} on stdout`);
-      return run;
+    function sendAndSee(agent: SensorProcess, tag: string): Promise<MailRun> {
+      return sendSessionsAndSee(children, agent,
+        { host: LOOPBACK, port: server.port, tag, count: SESSIONS }, EVENT_TIMEOUT_MS);
     }
 
     /** Sends SIGHUP and waits for the log line that says the reload is done. */

@@ -11,7 +11,8 @@ import { REPOSITORY_ROOT, type SensorProcess, type SensorRun } from '../live/sen
 import { type SmtpServer, startSmtpServer } from '../live/smtp-server.js';
 import { TestCollector } from '../sinks/helpers/test-collector.js';
 import { waitFor } from '../sinks/helpers/wait-for.js';
-import { commandKeysById, type MailRun, missingKeys, sendSessions } from './mail-client.js';
+import { commandKeysById, type MailRun, missingKeys, sendSessionsAndSee }
+  from './mail-client.js';
 import { LOOPBACK, readEventFile, signalAgent, startAgent, writeConfig }
   from './service-agent.js';
 
@@ -68,14 +69,9 @@ describe('SIGTERM: the agent delivers what it captured and exits 0 in time',
       return agent;
     }
 
-    /** Sends sessions and waits until the agent printed every command: it captured them. */
-    async function sendAndSee(agent: SensorProcess, tag: string): Promise<MailRun> {
-      const run = await sendSessions(children, { host: LOOPBACK, port: server.port, tag,
-        count: SESSIONS });
-      assert.equal(run.exitCode, 0, run.stderr);
-      await agent.waitFor(() => missingKeys(run.keys, commandKeysById(agent.events).values())
-        .length === 0, EVENT_TIMEOUT_MS, `the commands of ${tag} on stdout`);
-      return run;
+    function sendAndSee(agent: SensorProcess, tag: string): Promise<MailRun> {
+      return sendSessionsAndSee(children, agent,
+        { host: LOOPBACK, port: server.port, tag, count: SESSIONS }, EVENT_TIMEOUT_MS);
     }
 
     /**

@@ -53,21 +53,30 @@ export class CommandLine {
     return pathEnd;
   }
 
-  /** RFC 3030 section 2: bdat-cmd = "BDAT" SP chunk-size [ SP end-marker ] CR LF. */
+  /**
+   * RFC 3030 section 2: bdat-cmd = "BDAT" SP chunk-size [ SP end-marker ] CR LF, read as
+   * servers read it: Postfix 3.7 takes the chunk after `BDAT<TAB>n`, `BDAT  n`, `BDAT n ` and
+   * `BDAT n<TAB>LAST` (checked here against a real Postfix), so blanks of any run separate
+   * the words, and a sensor that skipped nothing there would read message content as commands.
+   */
   private parseChunk(buf: Uint8Array, verbEnd: number, end: number): void {
     this.chunkSize = -1;
     this.isLastChunk = false;
-    if (this.kind !== Kind.BDAT || verbEnd >= end || buf[verbEnd] !== SPACE) return;
-    let i = verbEnd + 1;
+    if (this.kind !== Kind.BDAT) return;
+    const digitsStart = skipBlanks(buf, verbEnd, end);
+    if (digitsStart === verbEnd) return;
+    let i = digitsStart;
     let size = 0;
-    const digitsStart = i;
     while (i < end && buf[i] >= 0x30 && buf[i] <= 0x39 && size <= MAX_CHUNK_SIZE) {
       size = size * 10 + (buf[i] - 0x30);
       i++;
     }
     if (i === digitsStart || size > MAX_CHUNK_SIZE) return;
-    if (i < end) {
-      if (!isLastMarker(buf, i, end)) return;
+    const markerStart = skipBlanks(buf, i, end);
+    if (markerStart < end) {
+      const markerEnd = skipToken(buf, markerStart, end);
+      if (markerStart === i || !isLastMarker(buf, markerStart, markerEnd)
+        || skipBlanks(buf, markerEnd, end) !== end) return;
       this.isLastChunk = true;
     }
     this.chunkSize = size;
@@ -83,11 +92,10 @@ function endsWithColon(buf: Uint8Array, start: number, end: number): boolean {
   return end > start && buf[end - 1] === 0x3a;
 }
 
-/** ` LAST` to the end of the line, case-insensitive. */
+/** `LAST` at buf[i, end), case-insensitive. */
 function isLastMarker(buf: Uint8Array, i: number, end: number): boolean {
-  return end - i === 5 && buf[i] === SPACE && (buf[i + 1] & 0xdf) === 0x4c
-    && (buf[i + 2] & 0xdf) === 0x41 && (buf[i + 3] & 0xdf) === 0x53
-    && (buf[i + 4] & 0xdf) === 0x54;
+  return end - i === 4 && (buf[i] & 0xdf) === 0x4c && (buf[i + 1] & 0xdf) === 0x41
+    && (buf[i + 2] & 0xdf) === 0x53 && (buf[i + 3] & 0xdf) === 0x54;
 }
 
 function skipBlanks(buf: Uint8Array, i: number, end: number): number {

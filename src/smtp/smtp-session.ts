@@ -82,8 +82,11 @@ const EXCLUSIVE_REPLIES: ReadonlyMap<number, readonly number[]> = new Map([
 const TLS_HANDSHAKE_RECORD = 0x16;
 const LF = 0x0a;
 const DOT = 0x2e;
-/** RFC 5321 4.2.4 500 and 502: the server did not take BDAT as a command, so no chunk. */
-const BDAT_NOT_RECOGNISED = [500, 502];
+/**
+ * RFC 5321 4.2.4 500 and 502: the server did not take BDAT as a command, and 501: it could not
+ * read its size (a stricter server than the sensor reads); either way it skips no chunk.
+ */
+const BDAT_NOT_RECOGNISED = [500, 501, 502];
 
 export interface SmtpSessionOptions {
   /** The capture saw the connection open, so the server's first reply is its greeting. */

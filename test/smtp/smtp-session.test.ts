@@ -141,6 +141,22 @@ const scenarios: Scenario[] = [
       'QUIT QUIT'],
   },
   {
+    // Postfix 3.7 answered 250 to each of these lines and took the chunk (checked here).
+    name: 'BDAT with a tab, two spaces or trailing blanks: the chunk is skipped, as servers do',
+    steps: [BANNER, ['c', 'EHLO c\r\n'], EHLO_REPLY,
+      ['c', 'BDAT\t10\r\nRCPT TO:\r\n'], ['s', '250 ok\r\n'],
+      ['c', 'BDAT  6 \r\nQUIT\r\n'], ['s', '250 ok\r\n'],
+      ['c', 'BDAT 6\tlast \r\nRSET\r\n'], ['s', '250 queued\r\n'], ['c', 'QUIT\r\n']],
+    expected: ['EHLO EHLO c', 'BDAT BDAT 10', 'BDAT BDAT 6', 'BDAT BDAT 6', 'QUIT QUIT'],
+  },
+  {
+    name: 'a BDAT a stricter server cannot read (501) before its chunk: the chunk is commands',
+    steps: [BANNER, ['c', 'EHLO c\r\n'], EHLO_REPLY, ['c', 'BDAT\t6\r\n'],
+      ['s', '501 syntax\r\n'], ['c', 'RSET\r\nQUIT\r\n']],
+    expected: ['EHLO EHLO c', 'BDAT BDAT 6', '!bdat_rejected_chunk_as_commands', 'RSET RSET',
+      'QUIT QUIT'],
+  },
+  {
     name: 'BDAT that is not BDAT SP size [SP LAST] skips nothing',
     steps: [['c', 'BDAT 5 X\r\nBDAT 3 last\r\nabcNOOP\r\nbdat abc\r\nQUIT\r\n']],
     expected: ['BDAT BDAT 5', '!bdat_size_invalid', 'BDAT BDAT 3', 'NOOP NOOP', 'BDAT bdat abc',

@@ -44,9 +44,15 @@ export async function runReplay(options: ReplayOptions, log: pino.Logger): Promi
       if (internalErrors++ === 0) log.error({ err: error }, 'packet processing failed');
     }
   };
+  let bytesNotRead = 0;
   for (const file of options.files) {
-    const packets = await readCaptureFile(file, onPacket);
-    log.debug({ file, packets }, 'capture file read');
+    const summary = await readCaptureFile(file, onPacket);
+    log.debug({ file, packets: summary.packets }, 'capture file read');
+    if (summary.bytesNotRead !== null && summary.bytesNotRead > 0) {
+      bytesNotRead += summary.bytesNotRead;
+      log.warn({ file, packets: summary.packets, bytes_not_read: summary.bytesNotRead },
+        'capture file ends in a record that cannot be read (cut short or damaged)');
+    }
   }
   pipeline.finish();
   writer.flush();
@@ -55,6 +61,7 @@ export async function runReplay(options: ReplayOptions, log: pino.Logger): Promi
     events: writer.written,
     events_filtered: filtered,
     internal_errors: internalErrors,
+    capture_bytes_not_read: bytesNotRead,
     capture: pipeline.captureStats,
     smtp: pipeline.smtpStats,
   }, 'replay finished');

@@ -1,5 +1,5 @@
-import { createReadStream, createWriteStream, mkdtempSync, openSync, readSync, closeSync,
-  rmSync, statSync } from 'node:fs';
+import { createReadStream, createWriteStream, fstatSync, mkdtempSync, openSync, readSync,
+  closeSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -22,12 +22,32 @@ const GZIP_MAGIC = 0x1f8b;
 export type PacketCallback = (buf: Buffer, header: Buffer, linkType: number) => void;
 
 
+/** What reading one capture file gave. */
+export interface CaptureFileSummary {
+  packets: number;
+  /**
+   * Bytes of a pcap file after the last packet read: libpcap stops at a record it cannot read
+   * (cut short, or a length past the snap length) and node_pcap does not pass its error on, so
+   * the file's size is compared with what was read. 0 for a whole file; null for pcapng, whose
+   * blocks are not counted here.
+   */
+  bytesNotRead: number | null;
+}
+
+/** pcap file header (24 bytes) and record header (16 bytes), any byte order and precision. */
+const PCAP_FILE_HEADER_BYTES = 24;
+const PCAP_RECORD_HEADER_BYTES = 16;
+const PCAP_MAGICS = [0xa1b2c3d4, 0xd4c3b2a1, 0xa1b23c4d, 0x4d3cb2a1];
+/** struct pcap_pkthdr as node_pcap copies it: caplen at byte 8, host order. */
+const HEADER_CAPTURED_LENGTH = 8;
+
 /**
  * Reads a pcap or pcapng file (gzip-compressed ones too) with libpcap through node_pcap and
- * calls `onPacket` for each packet, in file order. Resolves with the number of packets.
- * Exceptions thrown by `onPacket` are fatal inside node_pcap, so it must not throw.
+ * calls `onPacket` for each packet, in file order. Exceptions thrown by `onPacket` are fatal
+ * inside node_pcap, so it must not throw.
  */
-export async function readCaptureFile(path: string, onPacket: PacketCallback): Promise<number> {
+export async function readCaptureFile(path: string, onPacket: PacketCallback)
+  : Promise<CaptureFileSummary> {
   checkReadable(path);
   if (!isGzip(path)) return readPlainCapture(path, path, onPacket);
   const folder = mkdtempSync(join(tmpdir(), 'smtp-sensor-'));
@@ -44,14 +64,17 @@ export async function readCaptureFile(path: string, onPacket: PacketCallback): P
   }
 }
 
-function readPlainCapture(path: string, shownPath: string, onPacket: PacketCallback): number {
+function readPlainCapture(path: string, shownPath: string, onPacket: PacketCallback)
+  : CaptureFileSummary {
   const session = new nodePcapBinding.PcapSession();
   const buf = Buffer.alloc(MAX_SNAP_LENGTH);
   const header = Buffer.alloc(PACKET_HEADER_BYTES);
   let linkType = -1;
   let packets = 0;
+  let capturedBytes = 0;
   const onNativePacket = (): void => {
     packets++;
+    capturedBytes += header.readUInt32LE(HEADER_CAPTURED_LENGTH);
     onPacket(buf, header, linkType);
   };
   let linkTypeName: string;
@@ -69,10 +92,25 @@ function readPlainCapture(path: string, shownPath: string, onPacket: PacketCallb
         + `not supported (supported: ${SUPPORTED_LINK_TYPE_NAMES})`);
     }
     session.dispatch(buf, header);
-    return packets;
   } finally {
     closeNativeSession(session);
   }
+  return { packets, bytesNotRead: pcapBytesNotRead(path, packets, capturedBytes) };
+}
+
+function pcapBytesNotRead(path: string, packets: number, capturedBytes: number): number | null {
+  const magic = Buffer.alloc(4);
+  const fd = openSync(path, 'r');
+  let size: number;
+  try {
+    if (readSync(fd, magic, 0, 4, 0) !== 4) return null;
+    size = fstatSync(fd).size;
+  } finally {
+    closeSync(fd);
+  }
+  if (!PCAP_MAGICS.includes(magic.readUInt32LE(0))) return null;
+  const read = PCAP_FILE_HEADER_BYTES + packets * PCAP_RECORD_HEADER_BYTES + capturedBytes;
+  return Math.max(0, size - read);
 }
 
 function checkReadable(path: string): void {

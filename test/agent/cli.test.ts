@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -87,6 +87,24 @@ describe('smtp-sensor command line', () => {
     assert.equal(code, 0);
     assert.equal(stdout, '');
     assert.match(stderr, /"msg":"replay finished"/);
+  });
+
+  test('a capture cut inside its last record: the packets before it, and a warning', () => {
+    const whole = readFileSync(join(ROOT, 'test/fixtures/recorded/swaks-pipeline.pcap'));
+    // Classic pcap (little-endian): a 24-byte file header, then per record 16 bytes of
+    // header, its captured length at offset 8, and that many bytes.
+    const recordStarts: number[] = [];
+    for (let at = 24; at < whole.length; at += 16 + whole.readUInt32LE(at + 8)) {
+      recordStarts.push(at);
+    }
+    const lastRecord = recordStarts[recordStarts.length - 1];
+    const cut = join(scratch, 'cut.pcap');
+    writeFileSync(cut, whole.subarray(0, lastRecord + 16 + 5));
+    const { code, stdout, stderr } = sensor('replay', cut);
+    assert.equal(code, 0);
+    assert.equal(stdout.trim().split('\n').length, 6, 'the last packet is a bare ACK or FIN');
+    assert.match(stderr, /"bytes_not_read":21,.*"msg":"capture file ends in a record that cannot/);
+    assert.match(stderr, /"capture_bytes_not_read":21,/);
   });
 
   test('replay --where keeps only the matching events', () => {

@@ -115,7 +115,8 @@ export async function runLive(source: ConfigSource, log: pino.Logger): Promise<n
         void stop(1, 'output_closed');
       }
     });
-    log.info({ interface: config.capture.interface, filter: capture.filter, inbound: config.capture.inbound,
-      sinks: config.output.sinks.map((sink) => sink.type) }, 'capture started');
+    log.info({ interface: config.capture.interface, filter: capture.filter,
+      inbound: config.capture.inbound, sinks: config.output.sinks.map((sink) => sink.type) },
+    'capture started');
   });
 }

@@ -3,6 +3,7 @@ export type CaptureErrorCode =
   | 'capture_unreadable'
   | 'not_a_capture'
   | 'unsupported_link_type'
+  | 'capture_too_large'
   | 'capture_device_error';
 
 /** A capture that cannot be opened or read; the message names the file and the reason. */

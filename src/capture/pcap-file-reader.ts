@@ -1,7 +1,8 @@
 import { createReadStream, createWriteStream, fstatSync, mkdtempSync, openSync, readSync,
-  closeSync, rmSync, statSync } from 'node:fs';
+  closeSync, rmSync, statfsSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { CaptureError } from './capture-error.js';
@@ -13,6 +14,12 @@ import {
 } from './link-type.js';
 
 const GZIP_MAGIC = 0x1f8b;
+/**
+ * A gzip-compressed capture is decompressed into the temporary folder before libpcap reads
+ * it. It may take at most this share of the folder's free space, so that a gzip bomb (or a
+ * capture too large for the disk) fails with a clear error instead of filling the disk.
+ */
+const MAX_SHARE_OF_FREE_SPACE = 0.8;
 
 /**
  * Receives each packet. `buf` and `header` are node_pcap's own buffers, overwritten by the
@@ -53,7 +60,10 @@ export async function readCaptureFile(path: string, onPacket: PacketCallback)
   const folder = mkdtempSync(join(tmpdir(), 'smtp-sensor-'));
   try {
     const plain = join(folder, 'capture.pcap');
-    await pipeline(createReadStream(path), createGunzip(), createWriteStream(plain));
+    const room = statfsSync(folder);
+    const maxBytes = Math.floor(room.bavail * room.bsize * MAX_SHARE_OF_FREE_SPACE);
+    await pipeline(createReadStream(path), createGunzip(), byteLimit(path, maxBytes),
+      createWriteStream(plain));
     return readPlainCapture(plain, path, onPacket);
   } catch (error) {
     if (error instanceof CaptureError) throw error;
@@ -111,6 +121,23 @@ function pcapBytesNotRead(path: string, packets: number, capturedBytes: number):
   if (!PCAP_MAGICS.includes(magic.readUInt32LE(0))) return null;
   const read = PCAP_FILE_HEADER_BYTES + packets * PCAP_RECORD_HEADER_BYTES + capturedBytes;
   return Math.max(0, size - read);
+}
+
+/** Passes bytes through, failing with capture_too_large past `maxBytes`. */
+function byteLimit(path: string, maxBytes: number): Transform {
+  let total = 0;
+  return new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      total += chunk.length;
+      if (total > maxBytes) {
+        done(new CaptureError('capture_too_large', `${path}: decompresses to more than `
+          + `${maxBytes} bytes, ${MAX_SHARE_OF_FREE_SPACE * 100}% of the free space of `
+          + `${tmpdir()}; decompress it elsewhere and replay the result`));
+        return;
+      }
+      done(null, chunk);
+    },
+  });
 }
 
 function checkReadable(path: string): void {

@@ -21,7 +21,8 @@ export class EventBuilder {
   }
 
   anomaly(
-    connection: ConnectionContext, name: AnomalyName | CaptureAnomalyName, detail: string, time: number,
+    connection: ConnectionContext, name: AnomalyName | CaptureAnomalyName, detail: string,
+    time: number,
   ): SensorEvent {
     const event = this.common('SmtpAnomaly', connection, time);
     event.AnomalyName = name;

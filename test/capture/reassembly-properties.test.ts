@@ -10,8 +10,8 @@ import { TcpReassembler } from '../../src/capture/tcp-reassembler.js';
 import type { PcapFrame } from '../helpers/pcap-writer.js';
 import { anomaliesOf, commandsOf, runPipeline } from './pipeline-commands.js';
 import {
-  CREDENTIAL_LINES, distinguishableSessionPlan, dropFrames, ENCAPSULATION, isFromClient, payloadLength, reorderAndDuplicate, sentCommands,
-  sessionFrames, sessionPlan,
+  CREDENTIAL_LINES, distinguishableSessionPlan, dropFrames, ENCAPSULATION, isFromClient,
+  payloadLength, reorderAndDuplicate, sentCommands, sessionFrames, sessionPlan,
 } from './smtp-session-plan.js';
 import type { SessionPlan } from './smtp-session-plan.js';
 
@@ -209,7 +209,8 @@ describe('reassembly properties over random SMTP sessions', () => {
   });
 
   test('client packets alone with segments dropped: no reported command was never sent', () => {
-    fc.assert(fc.property(distinguishableSessionPlan, fc.nat(), fc.array(fc.nat(), { maxLength: 4 }),
+    fc.assert(fc.property(distinguishableSessionPlan, fc.nat(),
+      fc.array(fc.nat(), { maxLength: 4 }),
       (plan, seed, drops) => {
         const client = reorderAndDuplicate(sessionFrames(plan), seed, 3).filter(isFromClient);
         assertOnlySentCommands(plan, dropFrames(client, drops));

@@ -54,7 +54,8 @@ describe('eventJson', () => {
 
   test('an event made elsewhere is written by JSON.stringify', () => {
     const event = { event_simpleName: 'SmtpCommand', id: 'x', CommandArg1: 'a"b' };
-    assert.equal(eventJson(event), '{"event_simpleName":"SmtpCommand","id":"x","CommandArg1":"a\\"b"}');
+    assert.equal(eventJson(event),
+      '{"event_simpleName":"SmtpCommand","id":"x","CommandArg1":"a\\"b"}');
   });
 
   test('events of one connection keep the process they were built with', () => {

@@ -23,6 +23,7 @@ const SEARCH_THRESHOLD = 64;
 const BREAK_TEXT = ['', '<CR>', '<LF>', '<CR><LF>'];
 const Break = { Cr: 1, Lf: 2, CrLf: 3 } as const;
 const State = { Idle: 0, AfterDot: 1, AfterDotCr: 2, Verb: 3, Collect: 4 } as const;
+const EMPTY_LINE = new Uint8Array(0);
 /** Verbs that make a message split: a new transaction (CVE-2023-51764, -51765, -51766). */
 const SMUGGLING_VERBS = ['MAIL', 'RCPT', 'DATA'].map((verb) => Buffer.from(verb, 'latin1'));
 
@@ -46,7 +47,8 @@ export class SmugglingDetector {
   private beforePrevious = CR;
   private prefix = 0;
   private suffix = 0;
-  private readonly line = new Uint8Array(MAX_SMUGGLED_LINE_BYTES);
+  /** Made at the first ambiguous dot line: most sessions never see one (memory per session). */
+  private line = EMPTY_LINE;
   private lineLength = 0;
   private justFound = false;
   private readonly command = new CommandLine();
@@ -127,6 +129,9 @@ export class SmugglingDetector {
     this.lineLength = 0;
     // CRLF.CRLF is the real end: the content never holds it.
     this.state = this.prefix === Break.CrLf && suffix === Break.CrLf ? State.Idle : State.Verb;
+    if (this.state === State.Verb && this.line === EMPTY_LINE) {
+      this.line = new Uint8Array(MAX_SMUGGLED_LINE_BYTES);
+    }
   }
 
   private verbByte(b: number): void {

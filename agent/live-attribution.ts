@@ -18,8 +18,9 @@ export class AttributionCounters {
 
 /**
  * Live attribution. A connection is outbound when its client is a local process: the client
- * address is one of the host's, or a process (in any network namespace, containers included)
- * owns the client socket. Otherwise it is inbound when the server address is the host's.
+ * address is one of the host's or of a network namespace on it (containers), or a process (in
+ * any network namespace) owns the client socket. Otherwise it is inbound when the server
+ * address is the host's.
  * The client's process is looked up at the first packet (the SYN, while it is connecting, so
  * even a sender that exits right after QUIT is found); the server's at its first bytes, when it
  * has accepted the connection, or, when the connection is already gone then (a remote client
@@ -40,7 +41,10 @@ export class LiveAttribution implements ConnectionAttribution {
     const clientIsLocal = this.localAddresses.has(e.clientAddress, time);
     const client = this.resolver?.resolve(e.clientAddress, e.clientPort, e.serverAddress,
       e.serverPort, time) ?? UNKNOWN_PROCESS;
-    if (clientIsLocal || client !== UNKNOWN_PROCESS) {
+    // A container's client that exited before its lookup is still this host's: its address
+    // belongs to one of the host's network namespaces.
+    if (clientIsLocal || client !== UNKNOWN_PROCESS
+      || this.resolver?.isNamespaceAddress(e.clientAddress, time) === true) {
       this.counters.outbound_connections++;
       if (client === UNKNOWN_PROCESS) this.counters.processes_not_found++;
       return { direction: 0, process: client };

@@ -161,6 +161,16 @@ export class SocketOwnerResolver {
     return this.count(found === SOCKET_GONE ? this.listenerOwner(tuple, now) : found, started);
   }
 
+  /**
+   * Whether `address` is assigned in another network namespace of this host that the resolver
+   * knows through its processes (a container's): a connection from it was opened on this host,
+   * by a local process, even when that process was not found.
+   */
+  isNamespaceAddress(address: string, now: number): boolean {
+    const tuple = TcpTuple.parse(address, 1, address, 1);
+    return tuple !== undefined && this.namespaces.owning(tuple.localAddressText, now).length > 0;
+  }
+
   /** The process that holds socket `inode`, for a caller that already knows the inode. */
   resolveInode(inode: number, now: number): ProcessInfo {
     const started = this.elapsedClock();

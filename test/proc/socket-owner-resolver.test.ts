@@ -401,6 +401,14 @@ describe('SocketOwnerResolver: connections in other network namespaces', () => {
     assert.equal(resolver.stats.other_namespace_hits, 1);
   });
 
+  test('a container address is the host\'s even for a connection with no owner left', () => {
+    assert.equal(resolver.resolve('172.17.0.2', 45001, SERVER, 25, now), UNKNOWN_PROCESS);
+    assert.equal(resolver.isNamespaceAddress('172.17.0.2', now), true);
+    assert.equal(resolver.isNamespaceAddress('2001:db8:17::2', now), true);
+    assert.equal(resolver.isNamespaceAddress('203.0.113.7', now), false);
+    assert.equal(resolver.isNamespaceAddress('not an address', now), false);
+  });
+
   test('once the namespace is known, its connection costs one table read', () => {
     resolver.resolve(CLIENT, 50000, SERVER, 25, now);
     const reads = resolver.stats.socket_table_reads;

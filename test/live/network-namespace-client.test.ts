@@ -18,6 +18,10 @@ const EVENT_TIMEOUT_MS = 10_000;
 /** Long enough for any lookup: the client then lives as long as one across a network. */
 const PAUSE_SECONDS = 0.5;
 
+/** The process fields of an event whose process is unknown. */
+const NO_PROCESS = { ContextProcessId: '', ParentProcessId: '', UserId: '', UserName: '',
+  ImageFileName: '', CommandLine: '' };
+
 const refusal = liveTestRefusal();
 
 describe('live capture: a client in another network namespace, as in a container',
@@ -52,7 +56,7 @@ describe('live capture: a client in another network namespace, as in a container
      * the sensor, in the host's namespaces, must name the client, as outbound.
      */
     async function clientInNamespaceIsNamed(sensor: SensorProcess,
-      ehloName: string, pauseSeconds: number) {
+      ehloName: string, pauseSeconds: number, mayBeGone = false): Promise<'named' | 'unknown'> {
       const pythonArgv = sendOneMessageArgv(namespace!.hostAddress, server.port, ehloName,
         pauseSeconds);
       const argv = namespace!.exec(pythonArgv);
@@ -71,6 +75,13 @@ describe('live capture: a client in another network namespace, as in a container
       assert.equal(waited, '', 'the commands were reported (the connection as outbound)');
       const [session] = sessionsGreetingAs(sensor.events, ehloName);
       assertDialogue(session, oneMessageDialogue(ehloName, SENDER, RECIPIENT, 'lower'));
+      assertEndpoints(session, namespace!.namespaceAddress, namespace!.hostAddress, server.port);
+      if (mayBeGone && session.commands[0].ContextProcessId === '') {
+        // The client was gone before its lookup (docs/process-attribution.md, "Known races"):
+        // no process may be named then, on any of its events, and it is still outbound.
+        assertEveryCommandNames(session, { ...NO_PROCESS, ConnectionDirection: '0' });
+        return 'unknown';
+      }
       assertEveryCommandNames(session, {
         ContextProcessId: String(self.pid),
         ParentProcessId: String(self.parentPid),
@@ -80,7 +91,7 @@ describe('live capture: a client in another network namespace, as in a container
         CommandLine: pythonArgv.join(' '),
         ConnectionDirection: '0',
       });
-      assertEndpoints(session, namespace!.namespaceAddress, namespace!.hostAddress, server.port);
+      return 'named';
     }
 
     test('on the host\'s end of the veth: a client pausing after the greeting is named, '
@@ -88,9 +99,14 @@ describe('live capture: a client in another network namespace, as in a container
       await clientInNamespaceIsNamed(vethSensor!, 'netns-pausing.example', PAUSE_SECONDS);
     });
 
+    // Its lookup races its exit, which no reading of /proc can always win: the client must be
+    // reported, as outbound, and named right or not at all. Which it was is printed.
     test('on the host\'s end of the veth: a client sending at once, done in milliseconds, '
-      + 'is named too', async () => {
-      await clientInNamespaceIsNamed(vethSensor!, 'netns-at-once.example', 0);
+      + 'is reported, and named right when its lookup won', async (t) => {
+      const outcome = await clientInNamespaceIsNamed(vethSensor!, 'netns-at-once.example', 0,
+        true);
+      t.diagnostic(`the client sending at once was ${outcome === 'named' ? 'named'
+        : 'gone before its lookup: reported with no process'}`);
     });
 
     test('on any (Linux cooked capture): the pausing client is named', async () => {

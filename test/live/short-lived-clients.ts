@@ -84,8 +84,13 @@ export function judgeAttribution(run: SensorRun, clients: readonly ShortLivedCli
     const description = `${client.ehloName}: pid ${client.pid} reported as `
       + `'${wrong.ContextProcessId}' '${wrong.ImageFileName}', first command output `
       + `${lagOf(sessions[0].commands[0])} ms after capture`;
-    // An unknown process lowers the share; another process named is a wrong answer.
-    if (wrong.ContextProcessId === '' && wrong.ImageFileName === '') {
+    // An unknown process lowers the share; another process named is a wrong answer. The right
+    // pid with no executable is a client that exited between the socket's discovery and the
+    // read of its exe link (a zombie has none): what is left of it is true, not wrong.
+    const unknown = wrong.ContextProcessId === '' && wrong.ImageFileName === '';
+    const exitedMidLookup = wrong.ContextProcessId === String(client.pid)
+      && wrong.ImageFileName === '';
+    if (unknown || exitedMidLookup) {
       outcome.unattributed.push(description);
     } else {
       outcome.problems.push(description);

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { encodeClassicPcap } from '../helpers/pcap-writer.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const SENSOR = join(ROOT, 'agent', 'smtp-sensor');
@@ -21,13 +22,7 @@ function sensor(...args: string[]) {
 
 /** A classic pcap global header (little-endian, version 2.4) with the given link type. */
 function pcapHeader(linkType: number): Buffer {
-  const header = Buffer.alloc(24);
-  header.writeUInt32LE(0xa1b2c3d4, 0);
-  header.writeUInt16LE(2, 4);
-  header.writeUInt16LE(4, 6);
-  header.writeUInt32LE(65535, 16);
-  header.writeUInt32LE(linkType, 20);
-  return header;
+  return encodeClassicPcap(linkType, []);
 }
 
 describe('smtp-sensor command line', () => {

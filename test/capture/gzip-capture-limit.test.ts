@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
+import { encodeClassicPcap, LinkType } from '../helpers/pcap-writer.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const SENSOR = join(ROOT, 'agent', 'smtp-sensor');
@@ -14,13 +15,7 @@ const TMPFS_BYTES = 2 * 1024 * 1024;
 
 /** A classic pcap file header (Ethernet) followed by `bytes` zero bytes. */
 function pcapOfZeros(bytes: number): Buffer {
-  const header = Buffer.alloc(24);
-  header.writeUInt32LE(0xa1b2c3d4, 0);
-  header.writeUInt16LE(2, 4);
-  header.writeUInt16LE(4, 6);
-  header.writeUInt32LE(65535, 16);
-  header.writeUInt32LE(1, 20);
-  return Buffer.concat([header, Buffer.alloc(bytes)]);
+  return Buffer.concat([encodeClassicPcap(LinkType.ETHERNET, []), Buffer.alloc(bytes)]);
 }
 
 describe('a gzip-compressed capture larger than the temporary folder can hold',

@@ -4,6 +4,7 @@ import type { SensorEvent } from '../src/events/sensor-event.js';
 import type { CaptureAnomalyName } from '../src/capture/capture-anomaly-name.js';
 import type { AnomalyName } from '../src/smtp/anomaly-name.js';
 import type { SmtpRecordSink, TlsStart } from '../src/smtp/smtp-record-sink.js';
+import type { LineBudget } from '../src/smtp/line-budget.js';
 import { SmtpSession } from '../src/smtp/smtp-session.js';
 import type { SmtpStats } from '../src/smtp/smtp-stats.js';
 
@@ -19,8 +20,9 @@ export class FlowRecorder implements SmtpRecordSink {
     private readonly emit: (event: SensorEvent) => void,
     stats: SmtpStats,
     sawHandshake: boolean,
+    lineBudget: LineBudget,
   ) {
-    this.session = new SmtpSession(this, stats, { sawHandshake });
+    this.session = new SmtpSession(this, stats, { sawHandshake, lineBudget });
     this.awaitsServerProcess = connection.direction === 1;
   }
 

@@ -9,6 +9,7 @@ import { ConnectionContext } from '../src/events/connection-context.js';
 import { EventBuilder } from '../src/events/event-builder.js';
 import type { HostIdentity } from '../src/events/host-identity.js';
 import type { SensorEvent } from '../src/events/sensor-event.js';
+import { LineBudget, MAX_UNFINISHED_LINE_BYTES } from '../src/smtp/line-budget.js';
 import { SmtpStats } from '../src/smtp/smtp-stats.js';
 import type { ConnectionAttribution } from './connection-attribution.js';
 import { FlowRecorder } from './flow-recorder.js';
@@ -34,6 +35,8 @@ const HEADER_CAPTURED_LENGTH = 8;
 export class SensorPipeline implements StreamHandler<FlowRecorder | null> {
   readonly captureStats = new CaptureStats();
   readonly smtpStats = new SmtpStats();
+  /** What all the connections' unfinished command lines may hold together. */
+  private readonly lineBudget = new LineBudget(MAX_UNFINISHED_LINE_BYTES, this.smtpStats);
   /** Capture time of the latest packet, in ms. */
   lastTime = 0;
   private readonly decoder: PacketDecoder;
@@ -85,7 +88,7 @@ export class SensorPipeline implements StreamHandler<FlowRecorder | null> {
     const connection = new ConnectionContext(endpoints, attributed.direction,
       attributed.process, this.options.host);
     return new FlowRecorder(connection, this.builder, this.options.emit, this.smtpStats,
-      flow.sawHandshake);
+      flow.sawHandshake, this.lineBudget);
   }
 
   onData(

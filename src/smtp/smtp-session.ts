@@ -3,6 +3,7 @@ import { Kind } from './command-kind.js';
 import { CommandLine } from './command-line.js';
 import { EndOfDataScanner } from './end-of-data-scanner.js';
 import { LineAssembler } from './line-assembler.js';
+import { LineBudget, MAX_UNFINISHED_LINE_BYTES } from './line-budget.js';
 import { notSmtpReason } from './not-smtp-reason.js';
 import { PendingCommands } from './pending-commands.js';
 import { ReplyReader } from './reply-reader.js';
@@ -91,6 +92,11 @@ const BDAT_NOT_RECOGNISED = [500, 501, 502];
 export interface SmtpSessionOptions {
   /** The capture saw the connection open, so the server's first reply is its greeting. */
   sawHandshake: boolean;
+  /**
+   * Shared by all the sessions of a capture: what their unfinished lines may hold together.
+   * A session of its own (tests) gets one of MAX_UNFINISHED_LINE_BYTES.
+   */
+  lineBudget?: LineBudget;
 }
 
 /**
@@ -101,7 +107,7 @@ export interface SmtpSessionOptions {
  */
 export class SmtpSession {
   private mode: ClientMode = ClientMode.Commands;
-  private readonly lines = new LineAssembler(MAX_COMMAND_LINE_BYTES);
+  private readonly lines: LineAssembler;
   private readonly replies = new ReplyReader();
   private readonly pending: PendingCommands;
   private readonly command = new CommandLine();
@@ -160,6 +166,8 @@ export class SmtpSession {
     options: SmtpSessionOptions,
   ) {
     this.pending = new PendingCommands(MAX_PENDING_COMMANDS, stats);
+    this.lines = new LineAssembler(MAX_COMMAND_LINE_BYTES,
+      options.lineBudget ?? new LineBudget(MAX_UNFINISHED_LINE_BYTES, stats));
     // Joined midstream: the greeting, if any, was before the capture began.
     this.greetingSeen = !options.sawHandshake;
     // Joined midstream, the first lines may be the middle of a message body or a chunk.
@@ -264,6 +272,7 @@ export class SmtpSession {
     if (this.mode === ClientMode.AfterStartTls) this.tls.reportInjected(time);
     if (this.mode === ClientMode.TlsHello) this.finishHello(time);
     if (this.lines.discardPartialLine()) this.stats.partial_lines_dropped++;
+    this.lines.release();
   }
 
   private checkImplicitTls(firstByte: number): void {
@@ -290,7 +299,9 @@ export class SmtpSession {
     } else if (this.mode === ClientMode.AfterStartTls) {
       this.onInjectedLine(lines.line, lines.lineStart, lines.lineEnd);
     } else {
-      this.onCommandLine(lines.line, lines.lineStart, lines.lineEnd, lines.truncated, time);
+      // A line cut by the shared budget is read as far as it was kept: it is not too long.
+      this.onCommandLine(lines.line, lines.lineStart, lines.lineEnd,
+        lines.truncated && !lines.overBudget, time);
     }
     return next;
   }

@@ -6,6 +6,11 @@ export class SmtpStats {
   body_bytes = 0;
   bdat_chunk_bytes = 0;
   lines_too_long = 0;
+  /**
+   * Bytes of unfinished command lines skipped because all connections' unfinished lines
+   * together had reached MAX_UNFINISHED_LINE_BYTES (LineBudget); each such line was cut.
+   */
+  line_bytes_over_budget = 0;
   /** Server replies with no command waiting for them (capture joined late, or lost bytes). */
   unpaired_replies = 0;
   /** Commands forgotten because more than MAX_PENDING_COMMANDS awaited replies. */

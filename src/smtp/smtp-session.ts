@@ -129,6 +129,8 @@ export class SmtpSession {
    */
   private repliesLost = false;
   private readonly sawHandshake: boolean;
+  /** Client bytes were lost, or never seen, and no line has ended since. */
+  private clientMidLine: boolean;
   private serverHeard = false;
   private greetingSeen: boolean;
   private clientBytesSeen = false;
@@ -173,6 +175,7 @@ export class SmtpSession {
     // Joined midstream, the first lines may be the middle of a message body or a chunk.
     this.checksNotSmtp = options.sawHandshake;
     this.sawHandshake = options.sawHandshake;
+    this.clientMidLine = !options.sawHandshake;
     this.tls = new TlsTransition(sink, stats);
     if (!options.sawHandshake) this.loseAnchor();
   }
@@ -236,6 +239,7 @@ export class SmtpSession {
       return;
     }
     this.sink.anomaly('tcp_gap', `client bytes missing: ${length}`, time);
+    this.clientMidLine = true;
     const inAuthExchange = this.inAuthExchange();
     this.resolveAllAwaited(time);
     if (inAuthExchange) {
@@ -287,6 +291,7 @@ export class SmtpSession {
   private readLine(buf: Buffer, pos: number, end: number, time: number): number {
     const next = this.lines.push(buf, pos, end);
     if (next < 0) return end;
+    this.clientMidLine = false;
     if (this.skipToLineEnd) {
       this.skipToLineEnd = false;
       return next;
@@ -354,9 +359,11 @@ export class SmtpSession {
       // or all the lines when the AUTH was lost, were its credentials.
       this.stats.auth_continuation_lines += held.dropAfterLastAuth();
     }
+    let released = false;
     if (held.count > 0) {
       const doubt = this.doubtAbout(repliesLost && held.lastDot < 0);
-      if (doubt === '') {
+      released = doubt === '';
+      if (released) {
         this.pending.clear();
         this.releaseUnanchored(held.lastDot, time);
       } else {
@@ -364,7 +371,9 @@ export class SmtpSession {
       }
     }
     if (this.mode !== ClientMode.Unanchored && this.mode !== ClientMode.Commands) return false;
-    if (code === 354) {
+    // A 354 that no released DATA awaits was sent before the lines it came after in the
+    // capture (the two directions are captured apart): it starts no message now.
+    if (code === 354 && !released) {
       this.startBodyAnchored();
     } else if (code === 334) {
       this.mode = ClientMode.AuthLine;
@@ -391,6 +400,12 @@ export class SmtpSession {
     if (this.lines.discardPartialLine()) this.stats.partial_lines_dropped++;
     this.mode = ClientMode.Body;
     this.startBody();
+    if (this.clientMidLine) {
+      // No line end since the loss: the next bytes may be the tail of a content line, so a
+      // "." among them ends the content only after a CRLF (RFC 5321 section 4.1.1.4).
+      this.endOfData.lostBytes();
+      this.smuggling.lostBytes();
+    }
   }
 
   /**
@@ -755,6 +770,7 @@ export class SmtpSession {
 
   private endBody(): void {
     this.mode = ClientMode.Commands;
+    this.clientMidLine = false;
     this.pending.push(END_OF_DATA);
     const smuggled = this.smuggling.smuggled;
     this.stats.smuggled_commands_dropped += this.smuggling.smuggledDropped;

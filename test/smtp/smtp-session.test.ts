@@ -485,6 +485,14 @@ const scenarios: Scenario[] = [
     expected: ['QUIT QUIT'],
   },
   {
+    // Joined inside "Hello Bob.": the first "." is the end of a content line, not of data.
+    name: 'joined midstream at a cut 354: the content ends at the first CRLF "." CRLF seen',
+    sawHandshake: false,
+    steps: [['s', '354 End data with <CR><LF'], ['sgap', 12], ['c', '.\r\n.\r\nQUIT\r\n'],
+      ['s', '221 bye\r\n']],
+    expected: ['QUIT QUIT'],
+  },
+  {
     name: 'joined midstream, client side only: the lines after a "." line are commands',
     sawHandshake: false,
     steps: [['c', 'MAIL FROM:<evil@z>\r\n.\r\nMAIL FROM:<a@x>\r\nQUIT\r\n']],

@@ -14,6 +14,9 @@ import {
   payloadLength, reorderAndDuplicate, sentCommands, sessionFrames, sessionPlan,
 } from './smtp-session-plan.js';
 import type { SessionPlan } from './smtp-session-plan.js';
+import { usePropertySeed } from '../helpers/property-seed.js';
+
+usePropertySeed();
 
 const RUNS = 150;
 /**

@@ -7,6 +7,9 @@ import { EventBuilder } from '../../src/events/event-builder.js';
 import { eventJson } from '../../src/events/event-json.js';
 import type { ProcessInfo } from '../../src/proc/process-info.js';
 import { UNKNOWN_PROCESS } from '../../src/proc/process-info.js';
+import { usePropertySeed } from '../helpers/property-seed.js';
+
+usePropertySeed();
 
 /** Any text a field may hold: quotes, backslashes, control characters, non-ASCII, emoji. */
 const text = fc.string({ unit: 'binary', maxLength: 40 });

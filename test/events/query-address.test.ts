@@ -4,6 +4,9 @@ import fc from 'fast-check';
 import ipaddr from 'ipaddr.js';
 import { AddressRange } from '../../src/events/query/address-range.js';
 import { parseDottedQuad } from '../../src/events/query/dotted-quad.js';
+import { usePropertySeed } from '../helpers/property-seed.js';
+
+usePropertySeed();
 
 describe('parseDottedQuad reads the four-decimal form only', () => {
   const cases: readonly [string, number][] = [

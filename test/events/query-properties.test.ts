@@ -4,6 +4,9 @@ import fc from 'fast-check';
 import type { EventRecord } from '../../src/events/query/event-predicate.js';
 import { KIND_NAMES } from '../../src/events/query/kind-names.js';
 import { compileQuery } from '../../src/events/query/query-compiler.js';
+import { usePropertySeed } from '../helpers/property-seed.js';
+
+usePropertySeed();
 
 /** An expression tree, generated at random and written out as text for the compiler. */
 type Expression =

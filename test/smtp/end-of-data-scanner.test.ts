@@ -2,6 +2,9 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { EndOfDataScanner } from '../../src/smtp/end-of-data-scanner.js';
+import { usePropertySeed } from '../helpers/property-seed.js';
+
+usePropertySeed();
 
 /**
  * The reference: content starts after the DATA line's CRLF, so the end is the first CRLF "."

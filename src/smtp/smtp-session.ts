@@ -247,7 +247,6 @@ export class SmtpSession {
       // replies, as after any loss, and a 334 or 235 shows the lines before it were AUTH's.
       if (this.lines.discardPartialLine()) this.stats.partial_lines_dropped++;
       this.reportUncertainAuth('client', time);
-      this.unanchored.lostBytes();
       this.loseAnchor();
     } else if (this.mode === ClientMode.TlsHello) {
       this.finishHello(time);
@@ -458,8 +457,12 @@ export class SmtpSession {
 
   /** Whether the client is inside an AUTH exchange: its next line may be a credential. */
   private inAuthExchange(): boolean {
-    return this.mode === ClientMode.AuthLine || (this.mode === ClientMode.AwaitingReply
-      && (this.awaitedKind === Kind.AUTH || this.awaitedKind === AUTH_LINE));
+    return this.mode === ClientMode.AuthLine
+      || (this.mode === ClientMode.AwaitingReply && this.awaitsAuthReply());
+  }
+
+  private awaitsAuthReply(): boolean {
+    return this.awaitedKind === Kind.AUTH || this.awaitedKind === AUTH_LINE;
   }
 
   private reportUncertainAuth(side: 'client' | 'server', time: number): void {
@@ -686,8 +689,7 @@ export class SmtpSession {
     if (this.mode === ClientMode.Body) this.startBody();
     if (this.mode === ClientMode.AfterStartTls) this.stats.starttls_sessions++;
     const held = this.held;
-    const authEnded = this.mode === ClientMode.Commands
-      && (this.awaitedKind === Kind.AUTH || this.awaitedKind === AUTH_LINE);
+    const authEnded = this.mode === ClientMode.Commands && this.awaitsAuthReply();
     if (authEnded && this.authRepliesLost) {
       // A 334 lost with the server's bytes shifts the count: what the client sent before the
       // reply that ended the exchange was its last credentials, and what comes after is
@@ -696,7 +698,6 @@ export class SmtpSession {
       for (const chunk of held) this.stats.auth_continuation_lines += countLineEnds(chunk);
       this.held = [];
       this.heldBytes = 0;
-      this.unanchored.lostBytes();
       this.loseAnchor();
       return;
     }

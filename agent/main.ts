@@ -3,17 +3,14 @@ import { Writable } from 'node:stream';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { CaptureError } from '../src/capture/capture-error.js';
-import type { ConfigOverrides } from '../src/config/config-overrides.js';
 import { ConfigError } from '../src/config/config-error.js';
-import { DEFAULT_CONFIG_PATH, loadConfig } from '../src/config/load-config.js';
+import { DEFAULT_CONFIG_PATH } from '../src/config/config-path.js';
 import { compileQuery } from '../src/events/query/query-compiler.js';
 import { SinkError } from '../src/sinks/sink-error.js';
 import { QueryError } from '../src/events/query/query-error.js';
 import { createLogger } from './logger.js';
 import { DEFAULT_PORTS, parsePortList } from './port-list.js';
-import { runQueryCommand } from './query-command.js';
-import { runReplay } from './replay-command.js';
-import { runLive } from './run-command.js';
+import { runOverrides } from './run-overrides.js';
 import { UsageError } from './usage-error.js';
 
 const EXIT_USAGE = 2;
@@ -36,24 +33,6 @@ const LOG_LEVEL_OPTION = {
   choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
   describe: 'level of the agent\'s own logs on standard error',
 } as const;
-
-/** Command-line flags shaped like the configuration file; they win over it key by key. */
-function runOverrides(args: {
-  interface?: string; ports?: string; inbound?: boolean; 'buffer-size'?: number;
-  'stats-interval'?: number; where?: string; 'log-level'?: string;
-}): ConfigOverrides {
-  return {
-    capture: {
-      interface: args.interface,
-      ports: args.ports === undefined ? undefined : parsePortList(args.ports),
-      inbound: args.inbound,
-      buffer_mib: args['buffer-size'],
-    },
-    output: { where: args.where },
-    stats: { interval_seconds: args['stats-interval'] },
-    logging: { level: args['log-level'] },
-  };
-}
 
 /** The ports and the --where filter, checked before anything starts. */
 function filterOptions(args: { ports: string; where?: string }) {
@@ -89,6 +68,10 @@ async function main(argv: string[]): Promise<number> {
         .option('where', WHERE_OPTION)
         .option('log-level', { ...LOG_LEVEL_OPTION, default: undefined }),
       async (args) => {
+        // Each command loads only what it uses: replay and query start faster without the
+        // live side (configuration schema, sinks, metrics), a tenth of a replay's time.
+        const [{ loadConfig }, { runLive }] = await Promise.all([
+          import('../src/config/load-config.js'), import('./run-command.js')]);
         const overrides = runOverrides(args);
         const config = loadConfig(args.config, overrides);
         const log = createLogger(config.logging.level);
@@ -106,6 +89,7 @@ async function main(argv: string[]): Promise<number> {
         .option('log-level', LOG_LEVEL_OPTION),
       async (args) => {
         const { ports, where } = filterOptions(args);
+        const { runReplay } = await import('./replay-command.js');
         const log = createLogger(args['log-level']);
         exitCode = await runReplay({ files: args.files, ports, where }, log);
       })
@@ -122,6 +106,7 @@ async function main(argv: string[]): Promise<number> {
           describe: 'print these comma-separated fields of each match as aligned columns' })
         .conflicts('count', 'table'),
       async (args) => {
+        const { runQueryCommand } = await import('./query-command.js');
         exitCode = await runQueryCommand({
           expression: args.expression,
           files: args.files,

@@ -8,8 +8,9 @@ import { applyOverrides, type ConfigOverrides } from './config-overrides.js';
 import { ConfigError } from './config-error.js';
 import { configSchema, type SensorConfig } from './config-schema.js';
 import { sinkNames } from './sink-names.js';
+import { DEFAULT_CONFIG_PATH } from './config-path.js';
 
-export const DEFAULT_CONFIG_PATH = '/etc/smtp-sensor/config.yaml';
+export { DEFAULT_CONFIG_PATH };
 
 /**
  * Reads the YAML file, applies the command-line overrides, validates the result and fills in

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import * as crypto from 'node:crypto';
 import type { ProcessInfo } from '../proc/process-info.js';
 import type { ConnectionJson } from './event-json.js';
 import type { HostIdentity } from './host-identity.js';
@@ -34,10 +34,8 @@ export class ConnectionContext {
     host: HostIdentity,
   ) {
     const e = endpoints;
-    this.sessionId = createHash('sha256')
-      .update(`${host.aid}|${e.clientAddress}|${e.clientPort}|${e.serverAddress}|`)
-      .update(`${e.serverPort}|${e.startTime}`)
-      .digest('hex').slice(0, 32);
+    this.sessionId = sha256Hex(`${host.aid}|${e.clientAddress}|${e.clientPort}|`
+      + `${e.serverAddress}|${e.serverPort}|${e.startTime}`).slice(0, 32);
   }
 
   nextEventId(): string {
@@ -45,3 +43,11 @@ export class ConnectionContext {
     return `${this.sessionId}-${this.eventCount}`;
   }
 }
+
+/**
+ * SHA-256 in hexadecimal. crypto.hash (Node.js 20.12 and later) does it in one call, without
+ * the Hash object that createHash makes: per connection, that object was 2% of a replay.
+ */
+const sha256Hex: (text: string) => string = typeof crypto.hash === 'function'
+  ? (text) => crypto.hash('sha256', text, 'hex')
+  : (text) => crypto.createHash('sha256').update(text).digest('hex');

@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { ConnectionContext } from '../../src/events/connection-context.js';
 import type { ConnectionEndpoints } from '../../src/events/connection-context.js';
 import { EventBuilder } from '../../src/events/event-builder.js';
-import { eventJson } from '../../src/events/event-json.js';
+import { eventJson, jsonString } from '../../src/events/event-json.js';
 import type { ProcessInfo } from '../../src/proc/process-info.js';
 import { UNKNOWN_PROCESS } from '../../src/proc/process-info.js';
 import { usePropertySeed } from '../helpers/property-seed.js';
@@ -53,6 +53,16 @@ describe('eventJson', () => {
           assert.deepEqual(JSON.parse(eventJson(event)), Object.fromEntries(Object.entries(event)));
         }
       }), { numRuns: 500 });
+  });
+
+  test('jsonString writes what JSON.stringify writes for any string', () => {
+    fc.assert(fc.property(fc.string({ unit: 'binary', maxLength: 60 }), (value) => {
+      assert.equal(jsonString(value), JSON.stringify(value));
+    }), { numRuns: 2000 });
+    for (const value of ['', 'plain', 'a"b', 'a\\b', '\u0000', '\u001f', '\u007f', '\u2028',
+      '\ud800', '\udfff', '\ud83d\ude00', 'é€']) {
+      assert.equal(jsonString(value), JSON.stringify(value), JSON.stringify(value));
+    }
   });
 
   test('an event made elsewhere is written by JSON.stringify', () => {

@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { ConnectionContext } from '../../src/events/connection-context.js';
 import type { ConnectionEndpoints } from '../../src/events/connection-context.js';
 import { EventBuilder } from '../../src/events/event-builder.js';
-import { eventJson, jsonString } from '../../src/events/event-json.js';
+import { encodeEventJson, eventJson, jsonString } from '../../src/events/event-json.js';
 import type { ProcessInfo } from '../../src/proc/process-info.js';
 import { UNKNOWN_PROCESS } from '../../src/proc/process-info.js';
 import { usePropertySeed } from '../helpers/property-seed.js';
@@ -50,6 +50,16 @@ describe('eventJson', () => {
             : kind === 'anomaly' ? builder.anomaly(connection, 'tcp_gap', a, time)
               : builder.tlsHandshake(connection, a, b, 'starttls', time);
           assert.equal(eventJson(event), JSON.stringify(event));
+          const bytes = Buffer.from(JSON.stringify(event));
+          const target = Buffer.alloc(bytes.length + 8);
+          const end = encodeEventJson(event, target, 3, target.length);
+          if (end >= 0) assert.deepEqual(target.subarray(3, end), bytes);
+          // Room for the most the event could take is always enough.
+          const roomy = Buffer.alloc(bytes.length * 3 + 3);
+          const roomyEnd = encodeEventJson(event, roomy, 3, roomy.length);
+          assert.deepEqual(roomy.subarray(3, roomyEnd), bytes);
+          assert.equal(encodeEventJson(event, roomy, 3, 3 + bytes.length - 1), -1,
+            'an event that does not fit is refused');
           assert.deepEqual(JSON.parse(eventJson(event)), Object.fromEntries(Object.entries(event)));
         }
       }), { numRuns: 500 });

@@ -53,9 +53,9 @@ export class PacketDecoder {
       case LinkType.ETHERNET:
         return this.skipEthernet(buf, end);
       case LinkType.LINUX_SLL:
-        return end >= 16 ? ipStartForEthertype(buf.readUInt16BE(14), 16) : NOT_IP;
+        return end >= 16 ? ipStartForEthertype(uint16(buf, 14), 16) : NOT_IP;
       case LinkType.LINUX_SLL2:
-        return end >= 20 ? ipStartForEthertype(buf.readUInt16BE(0), 20) : NOT_IP;
+        return end >= 20 ? ipStartForEthertype(uint16(buf, 0), 20) : NOT_IP;
       case LinkType.NULL:
       case LinkType.LOOP:
         return end >= 4 ? ipStartForLoopbackFamily(buf) : NOT_IP;
@@ -74,7 +74,7 @@ export class PacketDecoder {
     let offset = 12;
     for (let tags = 0; tags <= MAX_VLAN_TAGS; tags++) {
       if (offset + 2 > end) return NOT_IP;
-      const type = buf.readUInt16BE(offset);
+      const type = uint16(buf, offset);
       if (type !== ETHERTYPE_VLAN && type !== ETHERTYPE_QINQ && type !== ETHERTYPE_QINQ_OLD) {
         return ipStartForEthertype(type, offset + 2);
       }
@@ -88,10 +88,10 @@ export class PacketDecoder {
     const headerLength = (buf[start] & 0x0f) * 4;
     // A total length of 0 is what a capture taken before TCP segmentation offload shows for
     // the large segments the NIC will cut: the captured length is the packet's length then.
-    const announcedLength = buf.readUInt16BE(start + 2);
+    const announcedLength = uint16(buf, start + 2);
     const totalLength = announcedLength === 0 ? end - start : announcedLength;
     if (headerLength < 20 || totalLength < headerLength) return this.malformed();
-    const fragment = buf.readUInt16BE(start + 6);
+    const fragment = uint16(buf, start + 6);
     if ((fragment & 0x3fff) !== 0) {
       this.stats.ip_fragments++;
       return false;
@@ -104,14 +104,14 @@ export class PacketDecoder {
     segment.ipVersion = 4;
     segment.sourceAddressOffset = start + 12;
     segment.destinationAddressOffset = start + 16;
-    segment.sourceIp4 = buf.readUInt32BE(start + 12);
-    segment.destinationIp4 = buf.readUInt32BE(start + 16);
+    segment.sourceIp4 = uint32(buf, start + 12);
+    segment.destinationIp4 = uint32(buf, start + 16);
     return this.decodeTcp(buf, start + headerLength, start + totalLength, end);
   }
 
   private decodeIp6(buf: Buffer, start: number, end: number): boolean {
     if (start + 40 > end) return this.malformed();
-    const payloadLength = buf.readUInt16BE(start + 4);
+    const payloadLength = uint16(buf, start + 4);
     let nextHeader = buf[start + 6];
     let offset = start + 40;
     while (nextHeader !== IP_PROTOCOL_TCP) {
@@ -143,8 +143,8 @@ export class PacketDecoder {
   private decodeTcp(buf: Buffer, start: number, ipEnd: number, end: number): boolean {
     if (start + 20 > end || start + 20 > ipEnd) return this.malformed();
     const segment = this.segment;
-    segment.sourcePort = buf.readUInt16BE(start);
-    segment.destinationPort = buf.readUInt16BE(start + 2);
+    segment.sourcePort = uint16(buf, start);
+    segment.destinationPort = uint16(buf, start + 2);
     if (this.ports[segment.sourcePort] === 0 && this.ports[segment.destinationPort] === 0) {
       this.stats.other_port_packets++;
       return false;
@@ -152,8 +152,8 @@ export class PacketDecoder {
     const headerLength = (buf[start + 12] >> 4) * 4;
     if (headerLength < 20 || start + headerLength > ipEnd) return this.malformed();
     segment.buf = buf;
-    segment.sequence = buf.readUInt32BE(start + 4);
-    segment.acknowledgement = buf.readUInt32BE(start + 8);
+    segment.sequence = uint32(buf, start + 4);
+    segment.acknowledgement = uint32(buf, start + 8);
     segment.flags = buf[start + 13];
     segment.payloadStart = Math.min(start + headerLength, end);
     segment.payloadEnd = Math.min(ipEnd, end);
@@ -197,4 +197,16 @@ function ip6ExtensionLength(buf: Buffer, offset: number, end: number, header: nu
     default:
       return NOT_IP;
   }
+}
+
+/**
+ * Big-endian reads for offsets the caller has checked against the captured length: without
+ * Buffer's own checks, which were a twentieth of decoding in perf.
+ */
+function uint16(buf: Buffer, at: number): number {
+  return (buf[at] << 8) | buf[at + 1];
+}
+
+function uint32(buf: Buffer, at: number): number {
+  return ((buf[at] << 24) | (buf[at + 1] << 16) | (buf[at + 2] << 8) | buf[at + 3]) >>> 0;
 }

@@ -21,6 +21,10 @@ export interface ConnectionEndpoints {
  */
 export class ConnectionContext {
   readonly sessionId: string;
+  /** The ports and the direction as their events write them, made once per connection. */
+  readonly clientPortText: string;
+  readonly serverPortText: string;
+  readonly directionText: string;
   /** Kept by EventBuilder: this connection's fields as JSON text, for `process` as it was. */
   json: ConnectionJson | undefined;
   private eventCount = 0;
@@ -34,6 +38,9 @@ export class ConnectionContext {
     host: HostIdentity,
   ) {
     const e = endpoints;
+    this.clientPortText = String(e.clientPort);
+    this.serverPortText = String(e.serverPort);
+    this.directionText = String(direction);
     this.sessionId = sha256Hex(`${host.aid}|${e.clientAddress}|${e.clientPort}|`
       + `${e.serverAddress}|${e.serverPort}|${e.startTime}`).slice(0, 32);
   }

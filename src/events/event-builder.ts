@@ -69,15 +69,15 @@ export class EventBuilder {
     const e = connection.endpoints;
     if (e.ipVersion === 4) {
       event.LocalAddressIP4 = e.clientAddress;
-      event.LocalPort = String(e.clientPort);
+      event.LocalPort = connection.clientPortText;
       event.RemoteAddressIP4 = e.serverAddress;
     } else {
       event.LocalAddressIP6 = e.clientAddress;
-      event.LocalPort = String(e.clientPort);
+      event.LocalPort = connection.clientPortText;
       event.RemoteAddressIP6 = e.serverAddress;
     }
-    event.RemotePort = String(e.serverPort);
-    event.ConnectionDirection = String(connection.direction);
+    event.RemotePort = connection.serverPortText;
+    event.ConnectionDirection = connection.directionText;
     event.SmtpSessionId = connection.sessionId;
     this.connectionJson(event, connection).attachTo(event);
     return event;

@@ -20,30 +20,41 @@ export class ReplyReader {
    * every byte was taken without completing one.
    */
   push(buf: Uint8Array, pos: number, end: number): number {
-    for (let i = pos; i < end; i++) {
+    // The line's counters live in locals while the loop runs: read and written per byte as
+    // fields, they cost a third of the loop.
+    let lineLength = this.lineLength;
+    let lineCode = this.lineCode;
+    let i = pos;
+    if (this.skippingCutLine) {
+      while (i < end && buf[i] !== LF) i++;
+      if (i === end) return -1;
+      this.skippingCutLine = false;
+      i++;
+    }
+    for (; i < end; i++) {
       const b = buf[i];
-      if (this.skippingCutLine) {
-        this.skippingCutLine = b !== LF;
-        continue;
-      }
       if (b === LF) {
-        const code = this.finalCode();
-        this.lineLength = 0;
-        this.lineCode = 0;
+        const code = this.finalCode(lineLength, lineCode);
+        lineLength = 0;
+        lineCode = 0;
         if (code !== NOT_A_CODE) {
           this.code = code;
+          this.lineLength = 0;
+          this.lineCode = 0;
           return i + 1;
         }
         continue;
       }
-      if (this.lineLength < 3) {
-        this.lineCode = b >= 0x30 && b <= 0x39 && this.lineCode >= 0
-          ? this.lineCode * 10 + b - 0x30 : NOT_A_CODE;
-      } else if (this.lineLength === 3) {
+      if (lineLength < 3) {
+        lineCode = b >= 0x30 && b <= 0x39 && lineCode >= 0
+          ? lineCode * 10 + b - 0x30 : NOT_A_CODE;
+      } else if (lineLength === 3) {
         this.separator = b;
       }
-      this.lineLength++;
+      lineLength++;
     }
+    this.lineLength = lineLength;
+    this.lineCode = lineCode;
     return -1;
   }
 
@@ -61,11 +72,11 @@ export class ReplyReader {
     return known;
   }
 
-  private finalCode(): number {
-    if (this.lineCode < 100 || this.lineLength < 3) return NOT_A_CODE;
-    if (this.lineLength === 3) return this.lineCode;
+  private finalCode(lineLength: number, lineCode: number): number {
+    if (lineCode < 100 || lineLength < 3) return NOT_A_CODE;
+    if (lineLength === 3) return lineCode;
     const separator = this.separator;
-    if (separator === 0x20 || separator === 0x0d || separator === 0x09) return this.lineCode;
+    if (separator === 0x20 || separator === 0x0d || separator === 0x09) return lineCode;
     return NOT_A_CODE;
   }
 }

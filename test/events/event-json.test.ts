@@ -54,8 +54,9 @@ describe('eventJson', () => {
           const target = Buffer.alloc(bytes.length + 8);
           const end = encodeEventJson(event, target, 3, target.length);
           if (end >= 0) assert.deepEqual(target.subarray(3, end), bytes);
-          // Room for the most the event could take is always enough.
-          const roomy = Buffer.alloc(bytes.length * 3 + 3);
+          // Room for seven bytes per byte of the line, and the field names, is always enough:
+          // encodeEventJson asks for up to six per code unit of the event's own text.
+          const roomy = Buffer.alloc(bytes.length * 7 + 200);
           const roomyEnd = encodeEventJson(event, roomy, 3, roomy.length);
           assert.deepEqual(roomy.subarray(3, roomyEnd), bytes);
           assert.equal(encodeEventJson(event, roomy, 3, 3 + bytes.length - 1), -1,

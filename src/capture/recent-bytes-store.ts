@@ -45,7 +45,10 @@ export class RecentBytesStore {
     while (first < to) {
       const index = at & this.mask;
       const length = Math.min(to - first, this.slotBytes - index);
-      buf.copy(slab, base + index, first, first + length);
+      // Byte by byte: at most slotBytes, and buf.copy of a part of a buffer makes a view
+      // object for every segment.
+      const into = base + index;
+      for (let k = 0; k < length; k++) slab[into + k] = buf[first + k];
       first += length;
       at = sequenceAdd(at, length);
     }

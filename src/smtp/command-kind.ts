@@ -41,6 +41,19 @@ export function kindOfVerb(buf: Uint8Array, start: number, end: number): number 
   return Kind.UNKNOWN;
 }
 
+/**
+ * The verb's name from the kind table when buf[start, end) is that name as it is (upper
+ * case), so that the usual command makes no string of its own; otherwise undefined.
+ */
+export function tableVerb(buf: Uint8Array, start: number, end: number, kind: number)
+  : string | undefined {
+  if (kind === Kind.UNKNOWN) return undefined;
+  const verb = VERB_BYTES[kind];
+  if (verb.length !== end - start) return undefined;
+  for (let i = 0; i < verb.length; i++) if (buf[start + i] !== verb[i]) return undefined;
+  return KIND_NAMES[kind];
+}
+
 const VERB_BYTES: readonly Uint8Array[] = KIND_NAMES.map((name) => Buffer.from(name, 'latin1'));
 
 /**

@@ -1,4 +1,4 @@
-import { Kind, kindOfVerb } from './command-kind.js';
+import { Kind, kindOfVerb, tableVerb } from './command-kind.js';
 import { printableText } from './printable-text.js';
 
 /** CommandArg1 is capped at this many bytes of its text (DESIGN: event schema). */
@@ -29,7 +29,8 @@ export class CommandLine {
     const verbStart = skipBlanks(buf, start, end);
     const verbEnd = skipToken(buf, verbStart, end);
     this.kind = kindOfVerb(buf, verbStart, verbEnd);
-    this.verb = printableText(buf, verbStart, verbEnd, MAX_VERB_BYTES);
+    this.verb = tableVerb(buf, verbStart, verbEnd, this.kind)
+      ?? printableText(buf, verbStart, verbEnd, MAX_VERB_BYTES);
     const argumentStart = skipBlanks(buf, verbEnd, end);
     let argumentEnd = skipToken(buf, argumentStart, end);
     if (takesPathArgument(this.kind) && endsWithColon(buf, argumentStart, argumentEnd)) {

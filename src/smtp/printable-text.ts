@@ -6,6 +6,8 @@
  */
 export function printableText(buf: Uint8Array, start: number, end: number, maxBytes: number) {
   if (isPlainAscii(buf, start, end) && end - start <= maxBytes) {
+    // A Buffer slices its own bytes; a view made for a plain Uint8Array costs an object.
+    if (buf instanceof Buffer) return buf.toString('latin1', start, end);
     return Buffer.from(buf.buffer, buf.byteOffset + start, end - start).toString('latin1');
   }
   let out = '';

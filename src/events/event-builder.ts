@@ -2,13 +2,23 @@ import type { CaptureAnomalyName } from '../capture/capture-anomaly-name.js';
 import type { AnomalyName } from '../smtp/anomaly-name.js';
 import type { TlsStart } from '../smtp/smtp-record-sink.js';
 import type { ConnectionContext } from './connection-context.js';
-import { ConnectionJson } from './event-json.js';
+import { ConnectionJson, jsonString, ProcessFieldsJson } from './event-json.js';
 import type { HostIdentity } from './host-identity.js';
 import type { EventName, SensorEvent } from './sensor-event.js';
+import type { ProcessInfo } from '../proc/process-info.js';
 
 /** Builds events in the schema's field order (docs/events.md). */
 export class EventBuilder {
-  constructor(private readonly host: HostIdentity) {}
+  /** `,"aid":…,"event_platform":"Lin"`: the host's fields as JSON text. */
+  private readonly hostJson: string;
+  /** The process fields' text made last, reused while connections share the process. */
+  private lastProcess: ProcessInfo | undefined;
+  private lastProcessFields: ProcessFieldsJson | undefined;
+
+  constructor(private readonly host: HostIdentity) {
+    this.hostJson = `,"aid":${jsonString(host.aid)},"ComputerName":`
+      + `${jsonString(host.computerName)},"event_platform":"Lin"`;
+  }
 
   /**
    * A command event, the one made per command line: built as one literal per address family,
@@ -68,7 +78,7 @@ export class EventBuilder {
       ConnectionDirection: connection.directionText,
       SmtpSessionId: connection.sessionId,
     };
-    this.connectionJson(event, connection).attachTo(event);
+    this.connectionJson(connection).attachTo(event);
     return event;
   }
 
@@ -131,18 +141,49 @@ export class EventBuilder {
     event.RemotePort = connection.serverPortText;
     event.ConnectionDirection = connection.directionText;
     event.SmtpSessionId = connection.sessionId;
-    this.connectionJson(event, connection).attachTo(event);
+    this.connectionJson(connection).attachTo(event);
     return event;
   }
 
-  /** The connection's fields as JSON text (event-json.ts), made again if its process changed. */
-  private connectionJson(event: SensorEvent, connection: ConnectionContext): ConnectionJson {
+  /**
+   * The connection's fields as JSON text (event-json.ts), made again if its process changed,
+   * in the order `common` and `withSocket` give them (test/events/event-json.test.ts compares
+   * the lines with JSON.stringify).
+   */
+  private connectionJson(connection: ConnectionContext): ConnectionJson {
     const process = connection.process;
     if (connection.json === undefined || connection.json.process !== process) {
-      connection.json = ConnectionJson.fromEvent(event, process);
+      connection.json = new ConnectionJson(process, this.processFieldsJson(process),
+        socketJson(connection));
     }
     return connection.json;
   }
+
+  private processFieldsJson(process: ProcessInfo): ProcessFieldsJson {
+    if (process !== this.lastProcess || this.lastProcessFields === undefined) {
+      this.lastProcess = process;
+      this.lastProcessFields = new ProcessFieldsJson(`${this.hostJson}`
+        + `,"ContextProcessId":${jsonString(process.processId)}`
+        + `,"ParentProcessId":${jsonString(process.parentProcessId)}`
+        + `,"UserId":${jsonString(process.userId)}`
+        + `,"UserName":${jsonString(process.userName)}`
+        + `,"ImageFileName":${jsonString(process.imageFileName)}`
+        + `,"CommandLine":${jsonString(process.commandLine)}`);
+    }
+    return this.lastProcessFields;
+  }
+}
+
+/** The socket fields after an event's own, and the closing brace. */
+function socketJson(connection: ConnectionContext): string {
+  const e = connection.endpoints;
+  const family = e.ipVersion === 4 ? 'IP4' : 'IP6';
+  return `,"LocalAddress${family}":${jsonString(e.clientAddress)}`
+    + `,"LocalPort":"${connection.clientPortText}"`
+    + `,"RemoteAddress${family}":${jsonString(e.serverAddress)}`
+    + `,"RemotePort":"${connection.serverPortText}"`
+    + `,"ConnectionDirection":"${connection.directionText}"`
+    + `,"SmtpSessionId":${jsonString(connection.sessionId)}}`;
 }
 
 /** Milliseconds since the epoch as seconds with three decimals, without float rounding. */

@@ -1,9 +1,6 @@
 import type { ProcessInfo } from '../proc/process-info.js';
 import type { EventName, SensorEvent } from './sensor-event.js';
 
-/** The fields every event starts with, each different from one event to the next. */
-const LEADING_FIELDS = ['event_simpleName', 'id', 'timestamp', 'ContextTimeStamp'] as const;
-
 /**
  * Per event name, its own fields: EventBuilder writes them between the host and process fields
  * and the socket fields, which are the same for every event of a connection.
@@ -22,47 +19,43 @@ interface EventWithConnectionJson {
 }
 
 /**
+ * The host and process fields of events as JSON text, and as UTF-8, from `,"aid":` to the
+ * CommandLine value: the same for every connection of one process.
+ */
+export class ProcessFieldsJson {
+  readonly bytes: Buffer;
+
+  constructor(readonly text: string) {
+    this.bytes = Buffer.from(text);
+  }
+}
+
+/**
  * The JSON text of the fields an event takes from its connection (host, process and socket),
  * written once per connection and again when the connection's process changes, so that each
  * event serialises only its own fields: JSON.stringify of the whole event was a sixth of the
- * sensor's time in replay (bench/replay-bench.ts), four times what this takes.
+ * sensor's time in replay (bench/replay-bench.ts), four times what this takes. EventBuilder
+ * writes the text in the order of the fields it puts in its events.
  */
 export class ConnectionJson {
-  private headUtf8: Buffer | undefined;
   private tailUtf8: Buffer | undefined;
 
-  private constructor(
+  constructor(
     /** The process the text was made for. */
     readonly process: ProcessInfo,
-    /** The fields after the leading ones, up to the event's own: `,"aid":"…"…`. */
-    readonly head: string,
+    /** The fields after the leading ones, up to the event's own. */
+    private readonly processFields: ProcessFieldsJson,
     /** The fields after the event's own, and the closing brace. */
     readonly tail: string,
   ) {}
 
-  /** Made from an event EventBuilder built for `process`, in its field order. */
-  static fromEvent(event: SensorEvent, process: ProcessInfo): ConnectionJson {
-    // Keys and values as two arrays: reading each value by its key was a lookup per field
-    // that V8 could not specialise (every field a different name).
-    const keys = Object.keys(event);
-    const values = Object.values(event);
-    const own = OWN_FIELDS[event.event_simpleName as EventName];
-    const ownStart = keys.indexOf(own[0]);
-    let head = '';
-    for (let i = LEADING_FIELDS.length; i < ownStart; i++) {
-      head += `,${jsonString(keys[i])}:${jsonString(values[i])}`;
-    }
-    let tail = '';
-    for (let i = ownStart + own.length; i < keys.length; i++) {
-      tail += `,${jsonString(keys[i])}:${jsonString(values[i])}`;
-    }
-    return new ConnectionJson(process, head, `${tail}}`);
+  /** `,"aid":…` up to the event's own fields. */
+  get head(): string {
+    return this.processFields.text;
   }
 
-  /** `head` in UTF-8, encoded on first use. */
   get headBytes(): Buffer {
-    this.headUtf8 ??= Buffer.from(this.head);
-    return this.headUtf8;
+    return this.processFields.bytes;
   }
 
   /** `tail` in UTF-8, encoded on first use. */

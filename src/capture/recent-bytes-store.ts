@@ -4,6 +4,8 @@ import type { TcpStream } from './tcp-stream.js';
 /** Slots per slab: 4096 slots of 256 bytes make 1 MiB slabs. */
 const SLOTS_PER_SLAB_BITS = 12;
 const SLOTS_PER_SLAB = 1 << SLOTS_PER_SLAB_BITS;
+/** Up to this many bytes a loop copies faster than Buffer.copy (64 bytes: about even). */
+const SHORT_COPY_BYTES = 32;
 
 /**
  * The last bytes each direction delivered, to tell whether a retransmission carries the same
@@ -45,10 +47,14 @@ export class RecentBytesStore {
     while (first < to) {
       const index = at & this.mask;
       const length = Math.min(to - first, this.slotBytes - index);
-      // Byte by byte: at most slotBytes, and buf.copy of a part of a buffer makes a view
-      // object for every segment.
       const into = base + index;
-      for (let k = 0; k < length; k++) slab[into + k] = buf[first + k];
+      // buf.copy makes a view object per call: a short command segment is copied faster by
+      // hand, a long one (a message segment) five times faster by copy.
+      if (length <= SHORT_COPY_BYTES) {
+        for (let k = 0; k < length; k++) slab[into + k] = buf[first + k];
+      } else {
+        buf.copy(slab, into, first, first + length);
+      }
       first += length;
       at = sequenceAdd(at, length);
     }

@@ -1,5 +1,7 @@
 import { writeSync } from 'node:fs';
 import { encodeEventJson, eventJson } from '../src/events/event-json.js';
+import type { ConnectionContext } from '../src/events/connection-context.js';
+import type { EventBuilder } from '../src/events/event-builder.js';
 import type { SensorEvent } from '../src/events/sensor-event.js';
 
 /** Lines are gathered up to this many bytes per write: one system call per batch. */
@@ -40,6 +42,29 @@ export class EventWriter {
         return;
       }
     }
+    this.batch[end] = NEWLINE;
+    this.used = end + 1;
+  }
+
+  /**
+   * Writes the command event builder.command would make, without making it unless its line
+   * is longer than a batch: the same bytes as write(builder.command(...)).
+   */
+  writeCommand(builder: EventBuilder, connection: ConnectionContext, kind: number, verb: string,
+    argument: string, time: number): void {
+    if (this.closed) return;
+    let end = builder.encodeCommand(connection, kind, verb, argument, time, this.batch,
+      this.used, BATCH_BYTES - 1);
+    if (end < 0) {
+      this.flush();
+      end = builder.encodeCommand(connection, kind, verb, argument, time, this.batch, 0,
+        BATCH_BYTES - 1);
+      if (end < 0) {
+        this.write(builder.command(connection, kind, verb, argument, time));
+        return;
+      }
+    }
+    this.written++;
     this.batch[end] = NEWLINE;
     this.used = end + 1;
   }

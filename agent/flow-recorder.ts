@@ -8,6 +8,13 @@ import type { LineBudget } from '../src/smtp/line-budget.js';
 import { SmtpSession } from '../src/smtp/smtp-session.js';
 import type { SmtpStats } from '../src/smtp/smtp-stats.js';
 
+/**
+ * Writes a command's event line without building the event (EventWriter.writeCommand): what
+ * replay without a filter uses, since it only writes the events.
+ */
+export type CommandLineWriter = (builder: EventBuilder, connection: ConnectionContext,
+  kind: number, verb: string, argument: string, time: number) => void;
+
 /** One connection's SMTP session, turning what it finds into events for that connection. */
 export class FlowRecorder implements SmtpRecordSink {
   readonly session: SmtpSession;
@@ -21,12 +28,18 @@ export class FlowRecorder implements SmtpRecordSink {
     stats: SmtpStats,
     sawHandshake: boolean,
     lineBudget: LineBudget,
+    /** When set, commands go here instead of being built and emitted. */
+    private readonly writeCommand?: CommandLineWriter,
   ) {
     this.session = new SmtpSession(this, stats, { sawHandshake, lineBudget });
     this.awaitsServerProcess = connection.direction === 1;
   }
 
   command(kind: number, verb: string, argument: string, time: number): void {
+    if (this.writeCommand !== undefined) {
+      this.writeCommand(this.builder, this.connection, kind, verb, argument, time);
+      return;
+    }
     this.emit(this.builder.command(this.connection, kind, verb, argument, time));
   }
 

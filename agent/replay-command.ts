@@ -33,6 +33,11 @@ export async function runReplay(options: ReplayOptions, log: pino.Logger): Promi
       if (where === undefined || where(event)) writer.write(event);
       else filtered++;
     },
+    // Without a filter nothing reads the command events but the writer.
+    writeCommand: where === undefined
+      ? (builder, connection, kind, verb, argument, time) =>
+        writer.writeCommand(builder, connection, kind, verb, argument, time)
+      : undefined,
   });
   let internalErrors = 0;
   const onPacket = (buf: Buffer, header: Buffer, linkType: number): void => {

@@ -12,7 +12,7 @@ import type { SensorEvent } from '../src/events/sensor-event.js';
 import { LineBudget, MAX_UNFINISHED_LINE_BYTES } from '../src/smtp/line-budget.js';
 import { SmtpStats } from '../src/smtp/smtp-stats.js';
 import type { ConnectionAttribution } from './connection-attribution.js';
-import { FlowRecorder } from './flow-recorder.js';
+import { type CommandLineWriter, FlowRecorder } from './flow-recorder.js';
 
 export interface SensorPipelineOptions {
   ports: readonly number[];
@@ -21,6 +21,11 @@ export interface SensorPipelineOptions {
   attribution: ConnectionAttribution;
   /** Called synchronously for each event, in the order the conversations produce them. */
   emit: (event: SensorEvent) => void;
+  /**
+   * When set, command events are written by it without being built, and not emitted: for a
+   * consumer that only writes the events' lines, in the same order as `emit` would see them.
+   */
+  writeCommand?: CommandLineWriter;
 }
 
 /** Offsets in the 16-byte packet header node_pcap fills (struct pcap_pkthdr, host order). */
@@ -88,7 +93,7 @@ export class SensorPipeline implements StreamHandler<FlowRecorder | null> {
     const connection = new ConnectionContext(endpoints, attributed.direction,
       attributed.process, this.options.host);
     return new FlowRecorder(connection, this.builder, this.options.emit, this.smtpStats,
-      flow.sawHandshake, this.lineBudget);
+      flow.sawHandshake, this.lineBudget, this.options.writeCommand);
   }
 
   onData(

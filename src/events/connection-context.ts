@@ -45,9 +45,19 @@ export class ConnectionContext {
       + `${e.serverAddress}|${e.serverPort}|${e.startTime}`).slice(0, 32);
   }
 
-  nextEventId(): string {
+  /** Events numbered so far: the next event's number is one more. */
+  get eventsMade(): number {
+    return this.eventCount;
+  }
+
+  /** Numbers the next event (1 for the first) without making its id. */
+  numberEvent(): number {
     this.eventCount++;
-    return `${this.sessionId}-${this.eventCount}`;
+    return this.eventCount;
+  }
+
+  nextEventId(): string {
+    return `${this.sessionId}-${this.numberEvent()}`;
   }
 }
 

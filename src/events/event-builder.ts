@@ -2,7 +2,9 @@ import type { CaptureAnomalyName } from '../capture/capture-anomaly-name.js';
 import type { AnomalyName } from '../smtp/anomaly-name.js';
 import type { TlsStart } from '../smtp/smtp-record-sink.js';
 import type { ConnectionContext } from './connection-context.js';
-import { ConnectionJson, jsonString, ProcessFieldsJson } from './event-json.js';
+import {
+  ConnectionJson, encodeCommandJson, jsonString, ProcessFieldsJson, secondsText,
+} from './event-json.js';
 import type { HostIdentity } from './host-identity.js';
 import type { EventName, SensorEvent } from './sensor-event.js';
 import type { ProcessInfo } from '../proc/process-info.js';
@@ -80,6 +82,21 @@ export class EventBuilder {
     };
     this.connectionJson(connection).attachTo(event);
     return event;
+  }
+
+  /**
+   * Writes the JSON line of the event `command` would return into `target` from `offset`,
+   * without building the event, and returns where it ends; -1, with nothing written and no
+   * event number used, when it might not fit before `limit` (event-json.ts).
+   */
+  encodeCommand(
+    connection: ConnectionContext, kind: number, verb: string, argument: string, time: number,
+    target: Buffer, offset: number, limit: number,
+  ): number {
+    const end = encodeCommandJson(this.connectionJson(connection), connection.sessionId,
+      connection.eventsMade + 1, kind, verb, argument, time, target, offset, limit);
+    if (end >= 0) connection.numberEvent();
+    return end;
   }
 
   anomaly(
@@ -186,8 +203,3 @@ function socketJson(connection: ConnectionContext): string {
     + `,"SmtpSessionId":${jsonString(connection.sessionId)}}`;
 }
 
-/** Milliseconds since the epoch as seconds with three decimals, without float rounding. */
-function secondsText(time: number): string {
-  const seconds = Math.floor(time / 1000);
-  return `${seconds}.${String(time - seconds * 1000).padStart(3, '0')}`;
-}

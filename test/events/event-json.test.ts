@@ -66,6 +66,43 @@ describe('eventJson', () => {
       }), { numRuns: 500 });
   });
 
+  test('a command line written without its event has the event\'s bytes, and numbers events alike',
+    () => {
+      // Times beyond what a capture gives (negative, fractional, unsafe) check the fallback.
+      const time = fc.oneof(fc.integer({ min: 0, max: 2 ** 42 }), fc.integer({ min: -5000, max: -1 }),
+        fc.double({ noNaN: true }), fc.constant(2 ** 60));
+      fc.assert(fc.property(text, text, endpoints, fc.constantFrom(0 as const, 1 as const),
+        processInfo, fc.array(fc.tuple(fc.integer({ min: 0, max: 23 }), text, text, time,
+          fc.boolean(), fc.boolean()), { minLength: 1, maxLength: 6 }), processInfo,
+        (aid, computerName, ends, direction, first, commands, later) => {
+          const host = { aid, computerName };
+          const built = new ConnectionContext(ends, direction, first, host);
+          const written = new ConnectionContext(ends, direction, first, host);
+          const builder = new EventBuilder(host);
+          for (const [kind, verb, argument, at, processChanges, viaEvent] of commands) {
+            if (processChanges) {
+              built.process = later;
+              written.process = later;
+            }
+            const expected = Buffer.from(JSON.stringify(builder.command(built, kind, verb,
+              argument, at)));
+            // Either way of making a line must leave the next event's number right.
+            if (viaEvent) {
+              assert.deepEqual(Buffer.from(eventJson(builder.command(written, kind, verb,
+                argument, at))), expected);
+              continue;
+            }
+            const target = Buffer.alloc(expected.length * 7 + 300);
+            assert.equal(builder.encodeCommand(written, kind, verb, argument, at, target, 5,
+              5 + expected.length - 1), -1, 'a line that may not fit is refused');
+            const end = builder.encodeCommand(written, kind, verb, argument, at, target, 5,
+              target.length);
+            assert.deepEqual(target.subarray(5, end), expected);
+          }
+          assert.equal(written.eventsMade, built.eventsMade);
+        }), { numRuns: 500 });
+    });
+
   test('jsonString writes what JSON.stringify writes for any string', () => {
     fc.assert(fc.property(fc.string({ unit: 'binary', maxLength: 60 }), (value) => {
       assert.equal(jsonString(value), JSON.stringify(value));

@@ -153,11 +153,7 @@ export function encodeCommandJson(
   at = putText(target, at, sessionId);
   target[at++] = HYPHEN;
   at = putNumber(target, at, eventNumber);
-  at = putBytes(target, at, TIMESTAMP_KEY);
-  at = putNumber(target, at, time);
-  at = putBytes(target, at, CONTEXT_TIMESTAMP_KEY);
-  at = putText(target, at, secondsText(time));
-  target[at++] = QUOTE;
+  at = putTimes(target, at, time);
   at = putBytes(target, at, head);
   const keys = OWN_KEYS.SmtpCommand;
   at = putBytes(target, at, keys[0]);
@@ -169,6 +165,39 @@ export function encodeCommandJson(
   at = putBytes(target, at, keys[2]);
   at = putJsonString(target, at, argument);
   return putBytes(target, at, tail);
+}
+
+/**
+ * `","timestamp":"…","ContextTimeStamp":"…"` for `time`. From a second on, String(time) is
+ * the seconds' digits and then the three of the milliseconds, which secondsText writes with
+ * a dot between them: the two are written from the numbers.
+ */
+function putTimes(target: Buffer, at: number, time: number): number {
+  at = putBytes(target, at, TIMESTAMP_KEY);
+  if (!Number.isSafeInteger(time) || time < 1000) {
+    at = putText(target, at, String(time));
+    at = putBytes(target, at, CONTEXT_TIMESTAMP_KEY);
+    at = putText(target, at, secondsText(time));
+  } else {
+    const seconds = Math.floor(time / 1000);
+    const milliseconds = time - seconds * 1000;
+    at = putNumber(target, at, seconds);
+    at = putMilliseconds(target, at, milliseconds);
+    at = putBytes(target, at, CONTEXT_TIMESTAMP_KEY);
+    at = putNumber(target, at, seconds);
+    target[at++] = DOT;
+    at = putMilliseconds(target, at, milliseconds);
+  }
+  target[at] = QUOTE;
+  return at + 1;
+}
+
+/** Three digits, zeros first. */
+function putMilliseconds(target: Buffer, at: number, milliseconds: number): number {
+  target[at] = DIGIT_ZERO + Math.floor(milliseconds / 100);
+  target[at + 1] = DIGIT_ZERO + (Math.floor(milliseconds / 10) % 10);
+  target[at + 2] = DIGIT_ZERO + (milliseconds % 10);
+  return at + 3;
 }
 
 /** Milliseconds since the epoch as seconds with three decimals, without float rounding. */
@@ -258,6 +287,7 @@ function ownJson(event: SensorEvent): string {
 
 const QUOTE = 0x22;
 const HYPHEN = 0x2d;
+const DOT = 0x2e;
 const DIGIT_ZERO = 0x30;
 const BACKSLASH = 0x5c;
 const FIRST_PRINTABLE = 0x20;

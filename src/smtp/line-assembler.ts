@@ -23,7 +23,7 @@ const CR = 0x0d;
  */
 export class LineAssembler {
   /** The last completed line is line[lineStart, lineEnd), without its line end. */
-  line: Uint8Array = new Uint8Array(0);
+  line: Uint8Array = EMPTY;
   lineStart = 0;
   lineEnd = 0;
   /** End of the line as sent, before its LF: lineEnd, or lineEnd + 1 with the CR dropped. */

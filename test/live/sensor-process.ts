@@ -1,4 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -49,6 +50,17 @@ export function sensorRunArgv(args: readonly string[]): string[] {
 }
 
 /**
+ * The `Nice=` of the systemd unit: live tests run the sensor at the priority it is deployed
+ * with, since attribution of short-lived clients depends on it. `nice` execs the sensor, so
+ * the spawned pid is the sensor's.
+ */
+function deployedPriority(): string[] {
+  const unit = readFileSync(join(REPOSITORY_ROOT, 'systemd', 'smtp-sensor.service'), 'utf8');
+  const nice = /^Nice=(-?\d+)$/m.exec(unit)?.[1];
+  return nice === undefined ? [] : ['nice', '-n', nice];
+}
+
+/**
  * A running `smtp-sensor run`. Its output is parsed as it comes, so that a test can wait for
  * the events of the clients it started while the sensor keeps capturing.
  */
@@ -76,7 +88,7 @@ export class SensorProcess {
   /** Starts `smtp-sensor run ARGS` and resolves once it logged `capture started`. */
   static async start(children: ChildProcesses, args: readonly string[],
     options: SensorStartOptions = {}): Promise<SensorProcess> {
-    const argv = [...options.wrapper ?? [], ...sensorRunArgv(args)];
+    const argv = [...options.wrapper ?? [], ...deployedPriority(), ...sensorRunArgv(args)];
     const child = children.start(argv[0], argv.slice(1), { cwd: REPOSITORY_ROOT });
     const sensor = new SensorProcess(child, child.pid ?? -1);
     await sensor.waitFor(() => sensor.logs.some((line) => line.msg === 'capture started'),

@@ -122,7 +122,7 @@ export class SensorPipeline implements StreamHandler<FlowRecorder | null> {
   }
 
   onFlowClose(flow: TcpFlow<FlowRecorder | null>, _reason: string, time: number): void {
-    flow.session?.session.end(time);
+    flow.session?.end(time);
   }
 
   private attributeServer(recorder: FlowRecorder, time: number): void {

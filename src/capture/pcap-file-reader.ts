@@ -35,8 +35,8 @@ export interface CaptureFileSummary {
   /**
    * Bytes of a pcap file after the last packet read: libpcap stops at a record it cannot read
    * (cut short, or a length past the snap length) and node_pcap does not pass its error on, so
-   * the file's size is compared with what was read. 0 for a whole file; null for pcapng, whose
-   * blocks are not counted here.
+   * the file's size is compared with what was read (for pcapng, with where its blocks end).
+   * 0 for a whole file; null when the file's format was not recognised.
    */
   bytesNotRead: number | null;
 }
@@ -111,16 +111,77 @@ function readPlainCapture(path: string, shownPath: string, onPacket: PacketCallb
 function pcapBytesNotRead(path: string, packets: number, capturedBytes: number): number | null {
   const magic = Buffer.alloc(4);
   const fd = openSync(path, 'r');
-  let size: number;
   try {
     if (readSync(fd, magic, 0, 4, 0) !== 4) return null;
-    size = fstatSync(fd).size;
+    const size = fstatSync(fd).size;
+    if (magic.readUInt32LE(0) === PCAPNG_SECTION_HEADER) {
+      return pcapngBytesNotRead(new BlockReader(fd, size), packets);
+    }
+    if (!PCAP_MAGICS.includes(magic.readUInt32LE(0))) return null;
+    const read = PCAP_FILE_HEADER_BYTES + packets * PCAP_RECORD_HEADER_BYTES + capturedBytes;
+    return Math.max(0, size - read);
   } finally {
     closeSync(fd);
   }
-  if (!PCAP_MAGICS.includes(magic.readUInt32LE(0))) return null;
-  const read = PCAP_FILE_HEADER_BYTES + packets * PCAP_RECORD_HEADER_BYTES + capturedBytes;
-  return Math.max(0, size - read);
+}
+
+/** pcapng block types (draft-ietf-opsawg-pcapng): the section header, and packet blocks. */
+const PCAPNG_SECTION_HEADER = 0x0a0d0d0a;
+const PCAPNG_BYTE_ORDER_MAGIC = 0x1a2b3c4d;
+const PCAPNG_PACKET_BLOCKS = new Set([0x00000002, 0x00000003, 0x00000006]);
+/** Type, total length, and the total length again at the end. */
+const PCAPNG_MIN_BLOCK_BYTES = 12;
+
+/**
+ * Bytes of a pcapng file that libpcap did not read: from the end of the packet block after
+ * which it stopped, or from the first block that cannot be read (cut short, or a length that
+ * does not fit the file), to the end of the file. The blocks are walked by their headers,
+ * which is quick next to libpcap's own read.
+ */
+function pcapngBytesNotRead(reader: BlockReader, packets: number): number {
+  let offset = 0;
+  let packetBlocks = 0;
+  let afterLastDelivered = 0;
+  let littleEndian = true;
+  while (offset + PCAPNG_MIN_BLOCK_BYTES <= reader.size) {
+    const type = reader.uint32(offset, littleEndian);
+    if (type === PCAPNG_SECTION_HEADER) {
+      // Each section says its own byte order, in the magic after the block's length.
+      if (offset + 16 > reader.size) break;
+      const order = reader.uint32(offset + 8, true);
+      if (order !== PCAPNG_BYTE_ORDER_MAGIC && order !== 0x4d3c2b1a) break;
+      littleEndian = order === PCAPNG_BYTE_ORDER_MAGIC;
+    }
+    const length = reader.uint32(offset + 4, littleEndian);
+    if (length < PCAPNG_MIN_BLOCK_BYTES || length % 4 !== 0 || offset + length > reader.size
+      || reader.uint32(offset + length - 4, littleEndian) !== length) break;
+    offset += length;
+    if (PCAPNG_PACKET_BLOCKS.has(type)) packetBlocks++;
+    if (packetBlocks <= packets) afterLastDelivered = offset;
+  }
+  // libpcap stopped before a packet block the walk could read (a length past its snap
+  // length): what follows the last packet it delivered was not read.
+  const readUpTo = packets < packetBlocks ? afterLastDelivered : offset;
+  return reader.size - readUpTo;
+}
+
+/** Reads 32-bit numbers anywhere in a file through a window of 1 MiB. */
+class BlockReader {
+  private readonly window = Buffer.alloc(1 << 20);
+  private windowStart = 0;
+  private windowLength = 0;
+
+  constructor(private readonly fd: number, readonly size: number) {}
+
+  uint32(offset: number, littleEndian: boolean): number {
+    if (offset < this.windowStart || offset + 4 > this.windowStart + this.windowLength) {
+      this.windowStart = offset;
+      this.windowLength = readSync(this.fd, this.window, 0, this.window.length, offset);
+      if (this.windowLength < 4) return 0;
+    }
+    const at = offset - this.windowStart;
+    return littleEndian ? this.window.readUInt32LE(at) : this.window.readUInt32BE(at);
+  }
 }
 
 /** Passes bytes through, failing with capture_too_large past `maxBytes`. */

@@ -102,6 +102,54 @@ describe('smtp-sensor command line', () => {
     assert.match(stderr, /"capture_bytes_not_read":21,/);
   });
 
+  /** Start and length of each block of a little-endian pcapng file, by its headers. */
+  function pcapngBlocks(file: Buffer): { start: number; type: number; length: number }[] {
+    const blocks = [];
+    for (let at = 0; at + 12 <= file.length; at += file.readUInt32LE(at + 4)) {
+      blocks.push({ start: at, type: file.readUInt32LE(at), length: file.readUInt32LE(at + 4) });
+    }
+    return blocks;
+  }
+  const PCAPNG = join(ROOT, 'test/fixtures/crafted/pcapng-ethernet.pcapng');
+
+  test('a whole pcapng capture: no warning, nothing left unread', () => {
+    const { code, stderr } = sensor('replay', PCAPNG);
+    assert.equal(code, 0);
+    assert.doesNotMatch(stderr, /cannot be read/);
+    assert.match(stderr, /"capture_bytes_not_read":0,/);
+  });
+
+  test('a pcapng capture cut inside its last block: the packets before it, and a warning', () => {
+    const whole = readFileSync(PCAPNG);
+    const blocks = pcapngBlocks(whole);
+    const last = blocks[blocks.length - 1];
+    assert.equal(last.start + last.length, whole.length, 'the fixture ends with a whole block');
+    const cut = join(scratch, 'cut.pcapng');
+    writeFileSync(cut, whole.subarray(0, last.start + 10));
+    const { code, stdout, stderr } = sensor('replay', cut);
+    assert.equal(code, 0);
+    assert.equal(stdout.trim().split('\n').length,
+      sensor('replay', PCAPNG).stdout.trim().split('\n').length, 'the last packet is no command');
+    assert.match(stderr, /"bytes_not_read":10,.*"msg":"capture file ends in a record that cannot/);
+    assert.match(stderr, /"capture_bytes_not_read":10,/);
+  });
+
+  test('a pcapng block whose length runs past the file: replay stops there, and says so', () => {
+    const whole = Buffer.from(readFileSync(PCAPNG));
+    const packetBlocks = pcapngBlocks(whole).filter((block) => block.type === 6);
+    // Packets 1-3 are the handshake and 4 the greeting (tshark); the damage is in 4, so the
+    // EHLO in 5 and everything after it is never read.
+    const damaged = packetBlocks[3];
+    whole.writeUInt32LE(0x7ffffff0, damaged.start + 4);
+    const path = join(scratch, 'damaged.pcapng');
+    writeFileSync(path, whole);
+    const { code, stdout, stderr } = sensor('replay', path);
+    assert.equal(code, 0);
+    assert.equal(stdout.trim(), '', 'nothing after the damaged block is read');
+    const unread = whole.length - damaged.start;
+    assert.match(stderr, new RegExp(`"packets":3,"bytes_not_read":${unread},`));
+  });
+
   test('replay --where keeps only the matching events', () => {
     const capture = join(ROOT, 'test/fixtures/recorded/swaks-pipeline.pcap');
     const all = sensor('replay', capture).stdout.trim().split('\n');

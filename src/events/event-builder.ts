@@ -2,9 +2,8 @@ import type { CaptureAnomalyName } from '../capture/capture-anomaly-name.js';
 import type { AnomalyName } from '../smtp/anomaly-name.js';
 import type { TlsStart } from '../smtp/smtp-record-sink.js';
 import type { ConnectionContext } from './connection-context.js';
-import {
-  ConnectionJson, encodeCommandJson, jsonString, ProcessFieldsJson, secondsText,
-} from './event-json.js';
+import { ConnectionJson, encodeCommandJson, ProcessFieldsJson, secondsText } from './event-json.js';
+import { jsonString } from './json-bytes.js';
 import type { HostIdentity } from './host-identity.js';
 import type { EventName, SensorEvent } from './sensor-event.js';
 import type { ProcessInfo } from '../proc/process-info.js';

@@ -1,4 +1,7 @@
 import type { ProcessInfo } from '../proc/process-info.js';
+import {
+  jsonString, putBytes, putJsonString, putNumber, putText, putThreeDigits,
+} from './json-bytes.js';
 import type { EventName, SensorEvent } from './sensor-event.js';
 
 /**
@@ -182,41 +185,20 @@ function putTimes(target: Buffer, at: number, time: number): number {
     const seconds = Math.floor(time / 1000);
     const milliseconds = time - seconds * 1000;
     at = putNumber(target, at, seconds);
-    at = putMilliseconds(target, at, milliseconds);
+    at = putThreeDigits(target, at, milliseconds);
     at = putBytes(target, at, CONTEXT_TIMESTAMP_KEY);
     at = putNumber(target, at, seconds);
     target[at++] = DOT;
-    at = putMilliseconds(target, at, milliseconds);
+    at = putThreeDigits(target, at, milliseconds);
   }
   target[at] = QUOTE;
   return at + 1;
-}
-
-/** Three digits, zeros first. */
-function putMilliseconds(target: Buffer, at: number, milliseconds: number): number {
-  target[at] = DIGIT_ZERO + Math.floor(milliseconds / 100);
-  target[at + 1] = DIGIT_ZERO + (Math.floor(milliseconds / 10) % 10);
-  target[at + 2] = DIGIT_ZERO + (milliseconds % 10);
-  return at + 3;
 }
 
 /** Milliseconds since the epoch as seconds with three decimals, without float rounding. */
 export function secondsText(time: number): string {
   const seconds = Math.floor(time / 1000);
   return `${seconds}.${String(time - seconds * 1000).padStart(3, '0')}`;
-}
-
-/** A number as String(n) writes it: digits for a non-negative safe integer, else its text. */
-function putNumber(target: Buffer, at: number, n: number): number {
-  if (!Number.isSafeInteger(n) || n < 0) return putText(target, at, String(n));
-  let digits = 1;
-  for (let rest = n; rest >= 10; rest = Math.floor(rest / 10)) digits++;
-  let rest = n;
-  for (let i = digits - 1; i >= 0; i--) {
-    target[at + i] = DIGIT_ZERO + (rest % 10);
-    rest = Math.floor(rest / 10);
-  }
-  return at + digits;
 }
 
 /*
@@ -229,46 +211,6 @@ const TIMESTAMP_KEY = Buffer.from('","timestamp":"');
 const CONTEXT_TIMESTAMP_KEY = Buffer.from('","ContextTimeStamp":"');
 const OWN_KEYS = Object.fromEntries(Object.entries(OWN_FIELDS).map(([name, keys]) =>
   [name, keys.map((key) => Buffer.from(`,"${key}":`))])) as Record<EventName, Buffer[]>;
-
-function putBytes(target: Buffer, at: number, bytes: Uint8Array): number {
-  target.set(bytes, at);
-  return at + bytes.length;
-}
-
-/**
- * Writes `text` in UTF-8 at `at`, with no escaping, and returns where it ends. A surrogate
- * (an emoji's half, or a lone one) hands the rest to Buffer.write, which encodes both kinds
- * as TextEncoder does.
- */
-function putText(target: Buffer, at: number, text: string): number {
-  for (let i = 0; i < text.length; i++) {
-    const code = text.charCodeAt(i);
-    if (code < 0x80) {
-      target[at++] = code;
-    } else if (code < 0x800) {
-      target[at++] = 0xc0 | (code >> 6);
-      target[at++] = 0x80 | (code & 0x3f);
-    } else if (code < FIRST_SURROGATE || code > LAST_SURROGATE) {
-      target[at++] = 0xe0 | (code >> 12);
-      target[at++] = 0x80 | ((code >> 6) & 0x3f);
-      target[at++] = 0x80 | (code & 0x3f);
-    } else {
-      return at + target.write(text.slice(i), at);
-    }
-  }
-  return at;
-}
-
-/** Writes jsonString(text) in UTF-8 at `at` and returns where it ends. */
-function putJsonString(target: Buffer, at: number, text: string): number {
-  if (!needsEscape(text)) {
-    target[at] = QUOTE;
-    const end = putText(target, at + 1, text);
-    target[end] = QUOTE;
-    return end + 1;
-  }
-  return at + target.write(JSON.stringify(text), at);
-}
 
 /** The fields before the connection's: `{"event_simpleName":…,"ContextTimeStamp":…`. */
 function leadingJson(event: SensorEvent): string {
@@ -288,31 +230,3 @@ function ownJson(event: SensorEvent): string {
 const QUOTE = 0x22;
 const HYPHEN = 0x2d;
 const DOT = 0x2e;
-const DIGIT_ZERO = 0x30;
-const BACKSLASH = 0x5c;
-const FIRST_PRINTABLE = 0x20;
-const FIRST_SURROGATE = 0xd800;
-const LAST_SURROGATE = 0xdfff;
-
-/**
- * JSON.stringify(text): the text in quotes as it is when it has nothing JSON escapes (quote,
- * backslash, control characters; surrogates, which JSON.stringify escapes when lone, are left
- * to it). Most field text has nothing to escape, and each JSON.stringify call costs more than
- * looking at the characters (bench/replay-bench.ts: the 1.7 million calls of a replay were a
- * twelfth of its time).
- */
-export function jsonString(text: string): string {
-  return needsEscape(text) ? JSON.stringify(text) : `"${text}"`;
-}
-
-/** Whether JSON.stringify would write `text` other than as it is between quotes. */
-function needsEscape(text: string): boolean {
-  for (let i = 0; i < text.length; i++) {
-    const code = text.charCodeAt(i);
-    if (code < FIRST_PRINTABLE || code === QUOTE || code === BACKSLASH
-      || (code >= FIRST_SURROGATE && code <= LAST_SURROGATE)) {
-      return true;
-    }
-  }
-  return false;
-}

@@ -11,6 +11,11 @@ export class TcpFlow<Session> {
   session: Session | undefined = undefined;
   /** Next flow with the same hash in the flow table's bucket. */
   nextInBucket: TcpFlow<Session> | undefined = undefined;
+  /** Set when the flow is found by its exact 4-tuple: its bucket's chain was full. */
+  overflowKey: string | undefined = undefined;
+  /** Neighbours in the flow table's order of last use. */
+  lessRecent: TcpFlow<Session> | undefined = undefined;
+  moreRecent: TcpFlow<Session> | undefined = undefined;
   closed = false;
   /** In the reassembler's list of flows holding out-of-order bytes (WaitingFlows). */
   waiting = false;

@@ -393,6 +393,20 @@ const cases: Case[] = [
     expected: ['open 10.0.0.1:40001', 'c:a', 'close evicted', 'open 10.0.0.1:40002', 'c:b',
       'close end_of_capture'],
   },
+  {
+    // 40001 sends again after 40002 opened, so 40002 is the one idle longest when 40003
+    // comes; 40001's next segment then continues its flow, with no new open.
+    name: 'a full flow table evicts the flow idle longest, not the first opened',
+    limits: { maxFlows: 2 },
+    segments: [{ from: 'c', seq: 1, data: 'a', clientPort: 40001 },
+      { from: 'c', seq: 1, data: 'b', clientPort: 40002 },
+      { from: 'c', seq: 2, data: 'c', clientPort: 40001 },
+      { from: 'c', seq: 1, data: 'd', clientPort: 40003 },
+      { from: 'c', seq: 3, data: 'f', clientPort: 40001 }],
+    expected: ['open 10.0.0.1:40001', 'c:a', 'open 10.0.0.1:40002', 'c:b', 'c:c',
+      'close evicted', 'open 10.0.0.1:40003', 'c:d', 'c:f', 'close end_of_capture',
+      'close end_of_capture'],
+  },
 ];
 
 describe('TcpReassembler', () => {

@@ -22,28 +22,38 @@ const sleepCell = new Int32Array(new SharedArrayBuffer(4));
  * (measured on 240,000 events, bench/replay-bench.ts).
  */
 export class EventWriter {
+  /** Lines the output took. */
   written = 0;
   closed = false;
+  /**
+   * Why writing stopped when the output failed other than by its reader going away (a full
+   * disk: ENOSPC); the lines after it are dropped, counted in `dropped`.
+   */
+  failure: string | undefined = undefined;
+  dropped = 0;
   private readonly batch = Buffer.allocUnsafe(BATCH_BYTES);
   private used = 0;
+  /** Lines in the batch. */
+  private lines = 0;
 
   constructor(private readonly fd: number) {}
 
   write(event: SensorEvent): void {
-    if (this.closed) return;
-    this.written++;
+    if (this.isClosed()) return;
     // The last byte of the batch is kept for the line end.
     let end = encodeEventJson(event, this.batch, this.used, BATCH_BYTES - 1);
     if (end < 0) {
       this.flush();
+      if (this.isClosed()) return;
       end = encodeEventJson(event, this.batch, 0, BATCH_BYTES - 1);
       if (end < 0) {
-        this.writeAll(Buffer.from(`${eventJson(event)}\n`));
+        this.writeLines(Buffer.from(`${eventJson(event)}\n`), 1);
         return;
       }
     }
     this.batch[end] = NEWLINE;
     this.used = end + 1;
+    this.lines++;
   }
 
   /**
@@ -52,11 +62,12 @@ export class EventWriter {
    */
   writeCommand(builder: EventBuilder, connection: ConnectionContext, kind: number, verb: string,
     argument: string, time: number): void {
-    if (this.closed) return;
+    if (this.isClosed()) return;
     let end = builder.encodeCommand(connection, kind, verb, argument, time, this.batch,
       this.used, BATCH_BYTES - 1);
     if (end < 0) {
       this.flush();
+      if (this.isClosed()) return;
       end = builder.encodeCommand(connection, kind, verb, argument, time, this.batch, 0,
         BATCH_BYTES - 1);
       if (end < 0) {
@@ -64,21 +75,32 @@ export class EventWriter {
         return;
       }
     }
-    this.written++;
     this.batch[end] = NEWLINE;
     this.used = end + 1;
+    this.lines++;
+  }
+
+  /** Closed: a line now is not written, and counted in `dropped` if the output failed. */
+  private isClosed(): boolean {
+    if (this.closed && this.failure !== undefined) this.dropped++;
+    return this.closed;
   }
 
   flush(): void {
     if (this.used === 0 || this.closed) return;
     const used = this.used;
+    const lines = this.lines;
     this.used = 0;
-    this.writeAll(this.batch.subarray(0, used));
+    this.lines = 0;
+    this.writeLines(this.batch.subarray(0, used), lines);
   }
 
-  private writeAll(data: Buffer): void {
+  /** Writes `lines` whole lines; they count as written only if all their bytes were. */
+  private writeLines(data: Buffer, lines: number): void {
     let offset = 0;
     while (offset < data.length && !this.closed) offset += this.writeSome(data, offset);
+    if (offset === data.length) this.written += lines;
+    else if (this.failure !== undefined) this.dropped += lines;
   }
 
   private writeSome(data: Buffer, offset: number): number {
@@ -90,8 +112,8 @@ export class EventWriter {
         Atomics.wait(sleepCell, 0, 0, FULL_PIPE_WAIT_MS);
         return 0;
       }
-      if (code !== 'EPIPE') throw error;
       this.closed = true;
+      if (code !== 'EPIPE') this.failure = code ?? String(error);
       return 0;
     }
   }

@@ -1,5 +1,5 @@
 import type pino from 'pino';
-import { readCaptureFile } from '../src/capture/pcap-file-reader.js';
+import { checkCaptureFile, readCaptureFile } from '../src/capture/pcap-file-reader.js';
 import { DEFAULT_REASSEMBLY_LIMITS } from '../src/capture/reassembly-limits.js';
 import type { SensorEvent } from '../src/events/sensor-event.js';
 import { EventWriter } from './event-writer.js';
@@ -49,18 +49,28 @@ export async function runReplay(options: ReplayOptions, log: pino.Logger): Promi
       if (internalErrors++ === 0) log.error({ err: error }, 'packet processing failed');
     }
   };
+  // A file named wrongly stops the replay before any event is written.
+  for (const file of options.files) checkCaptureFile(file);
   let bytesNotRead = 0;
-  for (const file of options.files) {
-    const summary = await readCaptureFile(file, onPacket);
-    log.debug({ file, packets: summary.packets }, 'capture file read');
-    if (summary.bytesNotRead !== null && summary.bytesNotRead > 0) {
-      bytesNotRead += summary.bytesNotRead;
-      log.warn({ file, packets: summary.packets, bytes_not_read: summary.bytesNotRead },
-        'capture file ends in a record that cannot be read (cut short or damaged)');
+  try {
+    for (const file of options.files) {
+      const summary = await readCaptureFile(file, onPacket);
+      log.debug({ file, packets: summary.packets }, 'capture file read');
+      if (summary.bytesNotRead !== null && summary.bytesNotRead > 0) {
+        bytesNotRead += summary.bytesNotRead;
+        log.warn({ file, packets: summary.packets, bytes_not_read: summary.bytesNotRead },
+          'capture file ends in a record that cannot be read (cut short or damaged)');
+      }
     }
+    pipeline.finish();
+  } finally {
+    // The events of the files read so far are written even when a later one cannot be read.
+    writer.flush();
   }
-  pipeline.finish();
-  writer.flush();
+  if (writer.failure !== undefined) {
+    log.error({ error: writer.failure, events_not_written: writer.dropped },
+      'events could not be written to standard output');
+  }
   log.info({
     files: options.files.length,
     events: writer.written,
@@ -70,5 +80,5 @@ export async function runReplay(options: ReplayOptions, log: pino.Logger): Promi
     capture: pipeline.captureStats,
     smtp: pipeline.smtpStats,
   }, 'replay finished');
-  return internalErrors > 0 ? 1 : 0;
+  return internalErrors > 0 || writer.failure !== undefined ? 1 : 0;
 }

@@ -201,6 +201,11 @@ function byteLimit(path: string, maxBytes: number): Transform {
   });
 }
 
+/** Throws the CaptureError that reading `path` would: it is missing, unreadable or no file. */
+export function checkCaptureFile(path: string): void {
+  checkReadable(path);
+}
+
 function checkReadable(path: string): void {
   let isFile: boolean;
   try {

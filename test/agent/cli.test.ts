@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -148,6 +148,36 @@ describe('smtp-sensor command line', () => {
     assert.equal(stdout.trim(), '', 'nothing after the damaged block is read');
     const unread = whole.length - damaged.start;
     assert.match(stderr, new RegExp(`"packets":3,"bytes_not_read":${unread},`));
+  });
+
+  test('several files, one missing: nothing is replayed, exit 2', () => {
+    const capture = join(ROOT, 'test/fixtures/recorded/swaks-pipeline.pcap');
+    const { code, stdout, stderr } = sensor('replay', capture, join(scratch, 'missing.pcap'));
+    assert.equal(code, 2);
+    assert.equal(stdout, '');
+    assert.match(stderr, /missing\.pcap: no such file\n$/);
+  });
+
+  test('a later file that is no capture: the earlier file\'s events are all written, exit 2', () => {
+    const capture = join(ROOT, 'test/fixtures/recorded/swaks-pipeline.pcap');
+    const notCapture = join(scratch, 'not-a-capture.pcap');
+    writeFileSync(notCapture, 'EHLO this is text\r\n');
+    const { code, stdout } = sensor('replay', capture, notCapture);
+    assert.equal(code, 2);
+    assert.equal(stdout, sensor('replay', capture).stdout);
+  });
+
+  test('an output that fails (a full disk) is one error line with the events lost, exit 1', () => {
+    const capture = join(ROOT, 'test/fixtures/recorded/swaks-pipeline.pcap');
+    const full = openSync('/dev/full', 'w');
+    const result = spawnSync(SENSOR, ['replay', capture], { encoding: 'utf8', cwd: ROOT,
+      timeout: COMMAND_TIMEOUT_MS, stdio: ['ignore', full, 'pipe'] });
+    closeSync(full);
+    assert.equal(result.status, 1);
+    assert.match(result.stderr,
+      /"error":"ENOSPC","events_not_written":6,"msg":"events could not be written/);
+    assert.match(result.stderr, /"events":0,/);
+    assert.doesNotMatch(result.stderr, /internal error|packet processing failed/);
   });
 
   test('replay --where keeps only the matching events', () => {

@@ -52,10 +52,16 @@ export async function runReplay(options: ReplayOptions, log: pino.Logger): Promi
   // A file named wrongly stops the replay before any event is written.
   for (const file of options.files) checkCaptureFile(file);
   let bytesNotRead = 0;
+  let damagedFiles = 0;
   try {
     for (const file of options.files) {
       const summary = await readCaptureFile(file, onPacket);
       log.debug({ file, packets: summary.packets }, 'capture file read');
+      if (summary.decompressionError !== undefined) {
+        damagedFiles++;
+        log.warn({ file, packets: summary.packets, error: summary.decompressionError },
+          'compressed capture is cut short or damaged: replayed as far as it decompressed');
+      }
       if (summary.bytesNotRead !== null && summary.bytesNotRead > 0) {
         bytesNotRead += summary.bytesNotRead;
         log.warn({ file, packets: summary.packets, bytes_not_read: summary.bytesNotRead },
@@ -77,6 +83,7 @@ export async function runReplay(options: ReplayOptions, log: pino.Logger): Promi
     events_filtered: filtered,
     internal_errors: internalErrors,
     capture_bytes_not_read: bytesNotRead,
+    compressed_files_damaged: damagedFiles,
     capture: pipeline.captureStats,
     smtp: pipeline.smtpStats,
   }, 'replay finished');

@@ -1,10 +1,10 @@
-import { createReadStream, createWriteStream, fstatSync, mkdtempSync, openSync, readSync,
-  closeSync, rmSync, statfsSync, statSync } from 'node:fs';
+import { createReadStream, fstatSync, mkdtempSync, openSync, readSync, closeSync, rmSync,
+  statfsSync, statSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Transform } from 'node:stream';
+import { Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createGunzip } from 'node:zlib';
+import { constants as zlibConstants, createGunzip } from 'node:zlib';
 import { CaptureError } from './capture-error.js';
 import {
   closeNativeSession, MAX_SNAP_LENGTH, nodePcapBinding, PACKET_HEADER_BYTES,
@@ -39,6 +39,11 @@ export interface CaptureFileSummary {
    * 0 for a whole file; null when the file's format was not recognised.
    */
   bytesNotRead: number | null;
+  /**
+   * A gzip-compressed file that is cut short or damaged (gzip's own error): what it
+   * decompressed to was replayed. Undefined for a whole gzip file or an uncompressed one.
+   */
+  decompressionError?: string;
 }
 
 /** pcap file header (24 bytes) and record header (16 bytes), any byte order and precision. */
@@ -62,16 +67,55 @@ export async function readCaptureFile(path: string, onPacket: PacketCallback)
     const plain = join(folder, 'capture.pcap');
     const room = statfsSync(folder);
     const maxBytes = Math.floor(room.bavail * room.bsize * MAX_SHARE_OF_FREE_SPACE);
-    await pipeline(createReadStream(path), createGunzip(), byteLimit(path, maxBytes),
-      createWriteStream(plain));
-    return readPlainCapture(plain, path, onPacket);
-  } catch (error) {
-    if (error instanceof CaptureError) throw error;
-    throw new CaptureError('not_a_capture', `${path}: cannot decompress: ${String(error)}`,
-      { cause: error });
+    const decompressionError = await decompress(path, plain, maxBytes);
+    if (decompressionError !== undefined && statSync(plain).size === 0) {
+      throw new CaptureError('not_a_capture', `${path}: cannot decompress: ${decompressionError}`);
+    }
+    return { ...readPlainCapture(plain, path, onPacket), decompressionError };
   } finally {
     rmSync(folder, { recursive: true, force: true });
   }
+}
+
+/**
+ * Decompresses `path` into `plain`; returns gzip's error when the file is cut short or
+ * damaged, having kept all it could decompress, as `gzip -d` and tshark do: a capture cut
+ * short is replayed as far as it goes, as an uncompressed one is. A file cut short is read a
+ * second time with a flush that gives out the bytes zlib holds at the cut.
+ */
+async function decompress(path: string, plain: string, maxBytes: number)
+  : Promise<string | undefined> {
+  const whole = await decompressOnce(path, plain, maxBytes, zlibConstants.Z_FINISH);
+  if (whole === undefined) return undefined;
+  await decompressOnce(path, plain, maxBytes, zlibConstants.Z_SYNC_FLUSH);
+  return whole;
+}
+
+/** One decompression into `plain` (made anew); gzip's error, or undefined when none. */
+async function decompressOnce(path: string, plain: string, maxBytes: number,
+  finishFlush: number): Promise<string | undefined> {
+  const fd = openSync(plain, 'w');
+  try {
+    await pipeline(createReadStream(path), createGunzip({ finishFlush }),
+      byteLimit(path, maxBytes), writtenNow(fd));
+    return undefined;
+  } catch (error) {
+    if (error instanceof CaptureError) throw error;
+    return error instanceof Error ? error.message : String(error);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Writes each chunk as it comes: what was decompressed before an error is in the file. */
+function writtenNow(fd: number): Writable {
+  return new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      let offset = 0;
+      while (offset < chunk.length) offset += writeSync(fd, chunk, offset);
+      done();
+    },
+  });
 }
 
 function readPlainCapture(path: string, shownPath: string, onPacket: PacketCallback)

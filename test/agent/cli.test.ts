@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
 import { encodeClassicPcap } from '../helpers/pcap-writer.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -178,6 +179,28 @@ describe('smtp-sensor command line', () => {
       /"error":"ENOSPC","events_not_written":6,"msg":"events could not be written/);
     assert.match(result.stderr, /"events":0,/);
     assert.doesNotMatch(result.stderr, /internal error|packet processing failed/);
+  });
+
+  test('a gzip capture cut short is replayed as far as it decompresses, with a warning', () => {
+    const capture = join(ROOT, 'test/fixtures/recorded/swaks-pipeline.pcap');
+    const all = sensor('replay', capture).stdout;
+    const compressed = gzipSync(readFileSync(capture));
+    // Without its 8-byte trailer (CRC and size) the data is all there: every event.
+    const noTrailer = join(scratch, 'no-trailer.pcap.gz');
+    writeFileSync(noTrailer, compressed.subarray(0, compressed.length - 8));
+    const whole = sensor('replay', noTrailer);
+    assert.equal(whole.code, 0);
+    assert.equal(whole.stdout, all);
+    assert.match(whole.stderr, /"error":"unexpected end of file","msg":"compressed capture is cut/);
+    assert.match(whole.stderr, /"capture_bytes_not_read":0,"compressed_files_damaged":1,/);
+    // Cut in the middle: the events before the cut, and the pcap record it cut counted.
+    const half = join(scratch, 'half.pcap.gz');
+    writeFileSync(half, compressed.subarray(0, compressed.length >> 1));
+    const cut = sensor('replay', half);
+    assert.equal(cut.code, 0);
+    assert.ok(all.startsWith(cut.stdout), 'the events before the cut, in order');
+    assert.ok(cut.stdout.split('\n').length < all.split('\n').length, 'fewer events');
+    assert.match(cut.stderr, /"compressed_files_damaged":1,/);
   });
 
   test('replay --where keeps only the matching events', () => {

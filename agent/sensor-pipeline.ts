@@ -87,6 +87,7 @@ export class SensorPipeline implements StreamHandler<FlowRecorder | null> {
       serverAddress: flow.serverAddress,
       serverPort: flow.serverPort,
       startTime: time,
+      firstSequence: flow.firstSequence,
     };
     const attributed = this.options.attribution.atFirstPacket(endpoints, time);
     if (attributed === undefined) return null;

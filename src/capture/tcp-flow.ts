@@ -39,6 +39,11 @@ export class TcpFlow<Session> {
     /** Initial sequence number of the client's SYN, to tell a reused 4-tuple apart. */
     readonly clientInitialSequence: number,
     readonly startTime: number,
+    /**
+     * Sequence number of the packet that opened the flow (its sender's), which tells apart
+     * two connections of one 4-tuple opened in the same millisecond.
+     */
+    readonly firstSequence: number,
   ) {
     this.lastTime = startTime;
   }

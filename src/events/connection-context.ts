@@ -12,6 +12,12 @@ export interface ConnectionEndpoints {
   readonly serverPort: number;
   /** Capture time in ms of the connection's first packet. */
   readonly startTime: number;
+  /**
+   * TCP sequence number of the connection's first packet, when known: two connections of one
+   * 4-tuple can start in the same millisecond (a new SYN right after a close), never with the
+   * same initial sequence number.
+   */
+  readonly firstSequence?: number;
 }
 
 /**
@@ -44,14 +50,15 @@ export class ConnectionContext {
   }
 
   /**
-   * The first 128 bits of SHA-256 of the host id and the connection's endpoints and start, in
-   * hexadecimal. Made at the first event: a connection that never has one (a SYN of a scan)
+   * The first 128 bits of SHA-256 of the host id and the connection's endpoints, start time
+   * and first sequence number, in hexadecimal. Made at the first event: a connection that never has one (a SYN of a scan)
    * costs no hash.
    */
   get sessionId(): string {
     const e = this.endpoints;
+    const sequence = e.firstSequence === undefined ? '' : `|${e.firstSequence}`;
     this.session ??= sha256Hex128(`${this.host.aid}|${e.clientAddress}|${e.clientPort}|`
-      + `${e.serverAddress}|${e.serverPort}|${e.startTime}`);
+      + `${e.serverAddress}|${e.serverPort}|${e.startTime}${sequence}`);
     return this.session;
   }
 

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { ConnectionContext } from '../../src/events/connection-context.js';
 import { EventBuilder } from '../../src/events/event-builder.js';
@@ -50,4 +51,21 @@ describe('EventBuilder field order', () => {
     assert.equal(event.RemotePort, '25');
     assert.equal(event.ConnectionDirection, '0');
   });
+
+  test('the session id hashes the host, the 4-tuple, the start and the first sequence number',
+    () => {
+      const ends = { ipVersion: 4 as const, clientAddress: '10.0.0.1', clientPort: 40000,
+        serverAddress: '10.0.0.2', serverPort: 25, startTime: 1701619200123 };
+      const first = new ConnectionContext({ ...ends, firstSequence: 1000 }, 0, UNKNOWN_PROCESS,
+        host);
+      const again = new ConnectionContext({ ...ends, firstSequence: 1000 }, 0, UNKNOWN_PROCESS,
+        host);
+      // A new SYN on the same 4-tuple in the same millisecond: another initial sequence.
+      const next = new ConnectionContext({ ...ends, firstSequence: 7777 }, 0, UNKNOWN_PROCESS,
+        host);
+      assert.equal(first.sessionId, createHash('sha256')
+        .update('a|10.0.0.1|40000|10.0.0.2|25|1701619200123|1000').digest('hex').slice(0, 32));
+      assert.equal(again.sessionId, first.sessionId);
+      assert.notEqual(next.sessionId, first.sessionId);
+    });
 });

@@ -173,6 +173,7 @@ function pcapBytesNotRead(path: string, packets: number, capturedBytes: number):
 const PCAPNG_SECTION_HEADER = 0x0a0d0d0a;
 const PCAPNG_BYTE_ORDER_MAGIC = 0x1a2b3c4d;
 const PCAPNG_PACKET_BLOCKS = new Set([0x00000002, 0x00000003, 0x00000006]);
+const PCAPNG_INTERFACE_DESCRIPTION = 0x00000001;
 /** Type, total length, and the total length again at the end. */
 const PCAPNG_MIN_BLOCK_BYTES = 12;
 
@@ -200,11 +201,16 @@ function pcapngBytesNotRead(reader: BlockReader, packets: number): number {
     if (length < PCAPNG_MIN_BLOCK_BYTES || length % 4 !== 0 || offset + length > reader.size
       || reader.uint32(offset + length - 4, littleEndian) !== length) break;
     offset += length;
-    if (PCAPNG_PACKET_BLOCKS.has(type)) packetBlocks++;
-    if (packetBlocks <= packets) afterLastDelivered = offset;
+    if (PCAPNG_PACKET_BLOCKS.has(type)) {
+      packetBlocks++;
+      if (packetBlocks === packets) afterLastDelivered = offset;
+    } else if (packets === 0 && type === PCAPNG_INTERFACE_DESCRIPTION) {
+      afterLastDelivered = offset;
+    }
   }
-  // libpcap stopped before a packet block the walk could read (a length past its snap
-  // length): what follows the last packet it delivered was not read.
+  // libpcap stopped before a packet block the walk could read: at a block it refused (a
+  // length past its limits) anywhere after the last packet it delivered. Counted from there,
+  // which may count a few blocks without packets that it did read.
   const readUpTo = packets < packetBlocks ? afterLastDelivered : offset;
   return reader.size - readUpTo;
 }

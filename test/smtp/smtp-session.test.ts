@@ -322,7 +322,7 @@ const scenarios: Scenario[] = [
     expected: ['HELO HELO c', 'UNKNOWN NOOP\\x0dMAIL FROM:<a@x>', 'QUIT QUIT'],
   },
   {
-    name: 'a NUL glued to a verb makes it UNKNOWN: DATA\0 starts no message',
+    name: 'a NUL glued to a verb makes it UNKNOWN: DATA<NUL> starts no message',
     steps: [['c', 'HELO c\r\nMAIL\0FROM:<a@x>\r\nDATA\0\r\nQUIT\r\n']],
     expected: ['HELO HELO c', 'UNKNOWN MAIL\\x00FROM:<a@x>', 'UNKNOWN DATA\\x00',
       'QUIT QUIT'],

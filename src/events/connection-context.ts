@@ -51,8 +51,8 @@ export class ConnectionContext {
 
   /**
    * The first 128 bits of SHA-256 of the host id and the connection's endpoints, start time
-   * and first sequence number, in hexadecimal. Made at the first event: a connection that never has one (a SYN of a scan)
-   * costs no hash.
+   * and first sequence number, in hexadecimal. Made at the first event: a connection that
+   * never has one (a SYN of a scan) costs no hash.
    */
   get sessionId(): string {
     const e = this.endpoints;

@@ -159,7 +159,7 @@ describe('smtp-sensor command line', () => {
     assert.match(stderr, /missing\.pcap: no such file\n$/);
   });
 
-  test('a later file that is no capture: the earlier file\'s events are all written, exit 2', () => {
+  test('a later file that is no capture: the earlier file\'s events are written, exit 2', () => {
     const capture = join(ROOT, 'test/fixtures/recorded/swaks-pipeline.pcap');
     const notCapture = join(scratch, 'not-a-capture.pcap');
     writeFileSync(notCapture, 'EHLO this is text\r\n');

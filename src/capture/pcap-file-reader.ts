@@ -60,7 +60,7 @@ const HEADER_CAPTURED_LENGTH = 8;
  */
 export async function readCaptureFile(path: string, onPacket: PacketCallback)
   : Promise<CaptureFileSummary> {
-  checkReadable(path);
+  checkCaptureFile(path);
   if (!isGzip(path)) return readPlainCapture(path, path, onPacket);
   const folder = mkdtempSync(join(tmpdir(), 'smtp-sensor-'));
   try {
@@ -172,6 +172,8 @@ function pcapBytesNotRead(path: string, packets: number, capturedBytes: number):
 /** pcapng block types (draft-ietf-opsawg-pcapng): the section header, and packet blocks. */
 const PCAPNG_SECTION_HEADER = 0x0a0d0d0a;
 const PCAPNG_BYTE_ORDER_MAGIC = 0x1a2b3c4d;
+/** The byte-order magic as a little-endian read sees it in a big-endian section. */
+const PCAPNG_BYTE_ORDER_MAGIC_SWAPPED = 0x4d3c2b1a;
 const PCAPNG_PACKET_BLOCKS = new Set([0x00000002, 0x00000003, 0x00000006]);
 const PCAPNG_INTERFACE_DESCRIPTION = 0x00000001;
 /** Type, total length, and the total length again at the end. */
@@ -194,7 +196,7 @@ function pcapngBytesNotRead(reader: BlockReader, packets: number): number {
       // Each section says its own byte order, in the magic after the block's length.
       if (offset + 16 > reader.size) break;
       const order = reader.uint32(offset + 8, true);
-      if (order !== PCAPNG_BYTE_ORDER_MAGIC && order !== 0x4d3c2b1a) break;
+      if (order !== PCAPNG_BYTE_ORDER_MAGIC && order !== PCAPNG_BYTE_ORDER_MAGIC_SWAPPED) break;
       littleEndian = order === PCAPNG_BYTE_ORDER_MAGIC;
     }
     const length = reader.uint32(offset + 4, littleEndian);
@@ -253,10 +255,6 @@ function byteLimit(path: string, maxBytes: number): Transform {
 
 /** Throws the CaptureError that reading `path` would: it is missing, unreadable or no file. */
 export function checkCaptureFile(path: string): void {
-  checkReadable(path);
-}
-
-function checkReadable(path: string): void {
   let isFile: boolean;
   try {
     isFile = statSync(path).isFile();

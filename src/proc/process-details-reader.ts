@@ -1,4 +1,5 @@
 import { readlinkSync } from 'node:fs';
+import { commandLineText } from './command-line-text.js';
 import { ProcFileReader } from './proc-file-reader.js';
 import type { ProcessInfo } from './process-info.js';
 import type { SocketOwnerStats } from './socket-owner-stats.js';
@@ -9,9 +10,6 @@ const MAX_STATUS_BYTES = 4096;
 
 /** d_path() appends this to the path of a file that was unlinked (fs/d_path.c). */
 const DELETED_SUFFIX = ' (deleted)';
-
-const NUL = 0;
-const SPACE = 0x20;
 
 /**
  * Reads what an event reports of a process: executable, command line, parent, real uid and its
@@ -61,19 +59,11 @@ export class ProcessDetailsReader {
     return target.endsWith(DELETED_SUFFIX) ? target.slice(0, -DELETED_SUFFIX.length) : target;
   }
 
-  /**
-   * argv is stored NUL-terminated, one after the other; a process that rewrites its title may
-   * leave several NULs at the end. Those are dropped and the others become single spaces, so an
-   * empty argument shows as two spaces. Bytes that are not UTF-8 decode as U+FFFD.
-   */
   private readCommandLine(folder: string): string {
     const bytes = this.commandLineReader.read(`${folder}/cmdline`);
     if (bytes === undefined) return '';
     if (this.commandLineReader.truncated) this.stats.command_lines_truncated++;
-    let end = bytes.length;
-    while (end > 0 && bytes[end - 1] === NUL) end--;
-    for (let index = 0; index < end; index++) if (bytes[index] === NUL) bytes[index] = SPACE;
-    return bytes.toString('utf8', 0, end);
+    return commandLineText(bytes, bytes.length);
   }
 }
 

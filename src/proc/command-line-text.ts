@@ -1,0 +1,16 @@
+const NUL = 0;
+const SPACE = 0x20;
+
+/**
+ * argv as an event reports it, from the bytes of /proc/PID/cmdline (or a kernel connect record,
+ * which holds the same bytes): arguments are stored NUL-terminated, one after the other; a
+ * process that rewrites its title may leave several NULs at the end. Those are dropped and the
+ * others become single spaces, so an empty argument shows as two spaces. Bytes that are not
+ * UTF-8 decode as U+FFFD. Overwrites the NULs of `bytes` up to `length`.
+ */
+export function commandLineText(bytes: Buffer, length: number): string {
+  let end = length;
+  while (end > 0 && bytes[end - 1] === NUL) end--;
+  for (let index = 0; index < end; index++) if (bytes[index] === NUL) bytes[index] = SPACE;
+  return bytes.toString('utf8', 0, end);
+}

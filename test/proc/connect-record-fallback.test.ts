@@ -1,0 +1,106 @@
+import assert from 'node:assert/strict';
+import { afterEach, beforeEach, describe, test } from 'node:test';
+import type { ConnectRecord, ConnectRecordSource } from '../../src/proc/connect-records.js';
+import { UNKNOWN_PROCESS } from '../../src/proc/process-info.js';
+import { SocketOwnerResolver } from '../../src/proc/socket-owner-resolver.js';
+import type { TcpTuple } from '../../src/proc/tcp-tuple.js';
+import { FakeProcRoot, SENSOR_PID, tcpLine } from './fake-proc-root.js';
+
+/*
+ * The host 10.0.0.5 sends to 198.51.100.25:25. In the kernel's little-endian hex (worked out by
+ * hand): 10.0.0.5 = 0500000A, 198.51.100.25 = 196433C6, port 25 = 0019, 50000 = C350.
+ */
+const CLIENT = '10.0.0.5';
+const SERVER = '198.51.100.25';
+const NOW = 1_700_000_000_000;
+
+/** What the kernel would have recorded of a python3 run by alice (uid 1000). */
+const PYTHON_RECORD: ConnectRecord = {
+  processId: 4242, parentProcessId: 4200, userId: 1000, startTimeNs: 123_000_000_000n,
+  imageFileName: '/usr/bin/python3.11', commandLine: '/usr/bin/python3 send.py',
+  pathTruncated: false, commandLineTruncated: false, commandLineUnreadable: false,
+};
+
+/** Records by "client port": the four-tuples of these tests differ only there. */
+class RecordTable implements ConnectRecordSource {
+  readonly asked: string[] = [];
+  constructor(private readonly records: Map<number, ConnectRecord | 'failed'>) {}
+
+  find(tuple: TcpTuple): ConnectRecord | undefined | 'failed' {
+    this.asked.push(tuple.key);
+    return this.records.get(tuple.localPort);
+  }
+}
+
+function buildHost(): FakeProcRoot {
+  const proc = new FakeProcRoot();
+  proc.writePasswd(['root:x:0:0:root:/root:/bin/bash',
+    'alice:x:1000:1000:Alice:/home/alice:/bin/bash']);
+  // 50000: held by swaks (pid 601). 50001 is in no table: closed before the lookup.
+  proc.setTables([tcpLine(0, '0500000A:C350', '196433C6:0019', '01', 0, 7004)], []);
+  const root = [0, 0, 0, 0] as [number, number, number, number];
+  proc.addProcess({ pid: 1, parentProcessId: 0, startTime: 1, comm: 'systemd', uids: root,
+    exe: '/usr/lib/systemd/systemd', argv: ['/sbin/init'] });
+  proc.addProcess({ pid: SENSOR_PID, parentProcessId: 1, startTime: 400, comm: 'node',
+    uids: root, exe: '/usr/bin/node', argv: ['node', 'agent/smtp-sensor', 'run'] });
+  proc.addProcess({ pid: 601, parentProcessId: 1, startTime: 8000, comm: 'swaks', uids: root,
+    exe: '/usr/bin/perl', argv: ['/usr/bin/perl', '/usr/bin/swaks'], sockets: [7004] });
+  return proc;
+}
+
+describe('SocketOwnerResolver: kernel connect records when /proc has no owner', () => {
+  let proc: FakeProcRoot;
+
+  beforeEach(() => {
+    proc = buildHost();
+  });
+  afterEach(() => proc.dispose());
+
+  test('a client whose socket is gone is named by its record, user name from passwd', () => {
+    const records = new RecordTable(new Map([[50001, PYTHON_RECORD]]));
+    const resolver = new SocketOwnerResolver({ procRoot: proc.root, connectRecords: records });
+    assert.deepEqual(resolver.resolve(CLIENT, 50001, SERVER, 25, NOW), {
+      processId: '4242', parentProcessId: '4200', userId: '1000', userName: 'alice',
+      imageFileName: '/usr/bin/python3.11', commandLine: '/usr/bin/python3 send.py' });
+    const { hits, misses, connect_record_hits, connect_record_misses } = resolver.stats;
+    assert.deepEqual({ hits, misses, connect_record_hits, connect_record_misses },
+      { hits: 1, misses: 0, connect_record_hits: 1, connect_record_misses: 0 });
+  });
+
+  test('/proc\'s owner is kept when it has one: the record is not even asked', () => {
+    const other = { ...PYTHON_RECORD, processId: 9999 };
+    const records = new RecordTable(new Map([[50000, other]]));
+    const resolver = new SocketOwnerResolver({ procRoot: proc.root, connectRecords: records });
+    assert.equal(resolver.resolve(CLIENT, 50000, SERVER, 25, NOW).processId, '601');
+    assert.deepEqual(records.asked, []);
+  });
+
+  test('no record, or a failed lookup: unknown, and counted', () => {
+    const records = new RecordTable(new Map([[50002, 'failed']]));
+    const resolver = new SocketOwnerResolver({ procRoot: proc.root, connectRecords: records });
+    assert.equal(resolver.resolve(CLIENT, 50001, SERVER, 25, NOW), UNKNOWN_PROCESS);
+    assert.equal(resolver.resolve(CLIENT, 50002, SERVER, 25, NOW), UNKNOWN_PROCESS);
+    const { misses, connect_record_misses, connect_record_errors } = resolver.stats;
+    assert.deepEqual({ misses, connect_record_misses, connect_record_errors },
+      { misses: 2, connect_record_misses: 2, connect_record_errors: 1 });
+  });
+
+  test('resolveRecorded reads the records only, nothing in /proc', () => {
+    const records = new RecordTable(new Map([[50000, PYTHON_RECORD]]));
+    const resolver = new SocketOwnerResolver({ procRoot: proc.root, connectRecords: records });
+    assert.equal(resolver.resolveRecorded(CLIENT, 50000, SERVER, 25).processId, '4242',
+      'the record, though /proc would name swaks');
+    assert.equal(resolver.stats.full_scans + resolver.stats.socket_table_reads
+      + resolver.stats.sock_diag_lookups, 0);
+    assert.equal(resolver.hasConnectRecords, true);
+    assert.equal(new SocketOwnerResolver({ procRoot: proc.root }).hasConnectRecords, false);
+  });
+
+  test('a truncated command line is counted with those read from /proc', () => {
+    const cut = { ...PYTHON_RECORD, commandLineTruncated: true };
+    const resolver = new SocketOwnerResolver({ procRoot: proc.root,
+      connectRecords: new RecordTable(new Map([[50001, cut]])) });
+    resolver.resolve(CLIENT, 50001, SERVER, 25, NOW);
+    assert.equal(resolver.stats.command_lines_truncated, 1);
+  });
+});

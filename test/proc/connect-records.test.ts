@@ -1,0 +1,260 @@
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, unlinkSync }
+  from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { commandLineText } from '../../src/proc/command-line-text.js';
+import { type ConnectRecord, ConnectRecords } from '../../src/proc/connect-records.js';
+import { TcpTuple } from '../../src/proc/tcp-tuple.js';
+
+const PYTHON = '/usr/bin/python3';
+/** USER_HZ: /proc/PID/stat counts times in these ticks (getconf CLK_TCK). */
+const TICKS_PER_SECOND = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout);
+/**
+ * Waits for a line on stdin, connects to argv[1] port argv[2] (an IPv6 socket when the address
+ * has a colon), prints its local port, then waits for stdin to close before exiting: the test
+ * reads its /proc entries while it lives, and may end it before or after closing the socket.
+ */
+const CLIENT_SCRIPT = 'import socket,sys; sys.stdin.readline(); '
+  + 'f=socket.AF_INET6 if ":" in sys.argv[1] else socket.AF_INET; s=socket.socket(f); '
+  + 's.connect((sys.argv[1], int(sys.argv[2]))); print(s.getsockname()[1], flush=True); '
+  + 'sys.stdin.read(); s.close()';
+
+const refusal = process.getuid?.() === 0 ? false : 'loading a BPF program needs root';
+
+interface Client {
+  child: ChildProcess;
+  localPort: number;
+}
+
+/** What /proc says of a live process, as the records should say it. */
+function procView(pid: number) {
+  const status = readFileSync(`/proc/${pid}/status`, 'latin1');
+  const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+  const cmdline = readFileSync(`/proc/${pid}/cmdline`);
+  return {
+    processId: pid,
+    parentProcessId: Number(/\nPPid:\s*(\d+)/.exec(status)![1]),
+    userId: Number(/\nUid:\s*(\d+)/.exec(status)![1]),
+    imageFileName: readlinkSync(`/proc/${pid}/exe`).replace(/ \(deleted\)$/, ''),
+    commandLine: commandLineText(cmdline, cmdline.length),
+    startTicks: Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]),
+  };
+}
+
+function recordView(record: ConnectRecord) {
+  const { processId, parentProcessId, userId, imageFileName, commandLine } = record;
+  const startTicks = Number(record.startTimeNs / BigInt(1e9 / TICKS_PER_SECOND));
+  return { processId, parentProcessId, userId, imageFileName, commandLine, startTicks };
+}
+
+describe('ConnectRecords: the kernel records who connected, on this machine\'s kernel',
+  { skip: refusal, timeout: 60_000 }, () => {
+    const children: ChildProcess[] = [];
+    const servers: Server[] = [];
+    const scratch = mkdtempSync(join(tmpdir(), 'connect-records-'));
+    let records: ConnectRecords;
+    let smtpPort: number;
+    let otherPort: number;
+
+    const listen = async (host: string, port = 0): Promise<number> => {
+      const server = createServer((socket) => socket.on('error', () => {}));
+      servers.push(server);
+      server.listen(port, host);
+      await once(server, 'listening');
+      return (server.address() as { port: number }).port;
+    };
+
+    /** Starts a client (argv before the script's), lets it connect, resolves with its port. */
+    const connectClient = async (host: string, port: number, command = [PYTHON],
+      extraArguments: string[] = []): Promise<Client> => {
+      const child = spawn(command[0], [...command.slice(1), '-c', CLIENT_SCRIPT, host,
+        String(port), ...extraArguments], { stdio: ['pipe', 'pipe', 'inherit'] });
+      children.push(child);
+      child.stdin!.write('go\n');
+      const [line] = await once(child.stdout!, 'data') as [Buffer];
+      return { child, localPort: Number(line.toString().trim()) };
+    };
+
+    const finish = async (client: Client) => {
+      client.child.stdin!.end();
+      if (client.child.exitCode === null) await once(client.child, 'exit');
+    };
+
+    const find = (local: string, localPort: number, remote: string, remotePort: number) =>
+      records.find(TcpTuple.parse(local, localPort, remote, remotePort)!);
+
+    before(async () => {
+      smtpPort = await listen('127.0.0.1');
+      await listen('::1', smtpPort);
+      otherPort = await listen('127.0.0.1');
+      records = ConnectRecords.open([smtpPort, 2525]);
+    });
+
+    after(async () => {
+      records?.close();
+      for (const child of children) child.kill('SIGKILL');
+      for (const server of servers) server.close();
+      rmSync(scratch, { recursive: true, force: true });
+    });
+
+    test('IPv4: pid, parent, uid, executable, command line and start time as /proc has them',
+      async () => {
+        const client = await connectClient('127.0.0.1', smtpPort, [PYTHON],
+          ['an argument', '', 'last']);
+        const record = find('127.0.0.1', client.localPort, '127.0.0.1', smtpPort);
+        assert.ok(record !== undefined && record !== 'failed', 'recorded');
+        assert.deepEqual(recordView(record), procView(client.child.pid!));
+        assert.equal(record.imageFileName, '/usr/bin/python3.11', 'the link resolved, as exe');
+        assert.match(record.commandLine, / an argument {2}last$/, 'an empty argument kept');
+        assert.deepEqual([record.pathTruncated, record.commandLineTruncated,
+          record.commandLineUnreadable], [false, false, false]);
+        await finish(client);
+      });
+
+    test('the record outlives the socket and the process', async () => {
+      const client = await connectClient('127.0.0.1', smtpPort);
+      const expected = procView(client.child.pid!);
+      await finish(client);
+      assert.throws(() => readlinkSync(`/proc/${client.child.pid}/exe`), 'the process is gone');
+      const record = find('127.0.0.1', client.localPort, '127.0.0.1', smtpPort);
+      assert.ok(record !== undefined && record !== 'failed');
+      assert.deepEqual(recordView(record), expected);
+    });
+
+    test('IPv6, and IPv4 through an IPv6 socket (IPv4-mapped), which sends IPv4 packets',
+      async () => {
+        const v6 = await connectClient('::1', smtpPort);
+        const v6Record = find('::1', v6.localPort, '::1', smtpPort);
+        assert.ok(v6Record !== undefined && v6Record !== 'failed');
+        assert.equal(v6Record.processId, v6.child.pid);
+        const mapped = await connectClient('::ffff:127.0.0.1', smtpPort);
+        const mappedRecord = find('127.0.0.1', mapped.localPort, '127.0.0.1', smtpPort);
+        assert.ok(mappedRecord !== undefined && mappedRecord !== 'failed');
+        assert.equal(mappedRecord.processId, mapped.child.pid);
+        await Promise.all([finish(v6), finish(mapped)]);
+      });
+
+    test('a connection still connecting is found once its SYN is sent, before any answer',
+      async () => {
+        // 198.18.0.0/15 (RFC 2544, benchmarking) out of a veth whose peer has no address,
+        // to a made-up neighbour: the SYN is sent and dropped, the socket stays in SYN_SENT.
+        const device = 'crtest0';
+        spawnSync('ip', ['link', 'del', device]);
+        for (const args of [['link', 'add', device, 'type', 'veth', 'peer', 'name', 'crtest1'],
+          ['addr', 'add', '198.18.0.1/24', 'dev', device], ['link', 'set', device, 'up'],
+          ['link', 'set', 'crtest1', 'up'], ['neigh', 'add', '198.18.0.2', 'lladdr',
+            '02:00:00:00:00:02', 'dev', device, 'nud', 'permanent']]) {
+          assert.equal(spawnSync('ip', args).status, 0, `ip ${args.join(' ')}`);
+        }
+        try {
+          const script = 'import socket,sys; s=socket.socket(); s.setblocking(False); '
+            + 's.connect_ex(("198.18.0.2", int(sys.argv[1]))); '
+            + 'print(s.getsockname()[1], flush=True); sys.stdin.read()';
+          const child = spawn(PYTHON, ['-c', script, String(smtpPort)],
+            { stdio: ['pipe', 'pipe', 'inherit'] });
+          children.push(child);
+          const [line] = await once(child.stdout!, 'data') as [Buffer];
+          const localPort = Number(line.toString());
+          const state = spawnSync('ss', ['-Htn', 'state', 'syn-sent', 'sport', `= ${localPort}`],
+            { encoding: 'utf8' }).stdout;
+          assert.match(state, /198\.18\.0\.2/, 'still in SYN_SENT');
+          const record = find('198.18.0.1', localPort, '198.18.0.2', smtpPort);
+          assert.ok(record !== undefined && record !== 'failed', 'recorded by four-tuple');
+          assert.equal(record.processId, child.pid);
+          await finish({ child, localPort });
+        } finally {
+          spawnSync('ip', ['link', 'del', device]);
+        }
+      });
+
+    test('a connection to a port not asked for is not recorded', async () => {
+      const client = await connectClient('127.0.0.1', otherPort);
+      assert.equal(find('127.0.0.1', client.localPort, '127.0.0.1', otherPort), undefined);
+      await finish(client);
+    });
+
+    test('an executable on another mount, in a private mount namespace, and one deleted',
+      async () => {
+        const mountPoint = join(scratch, 'tmpfs');
+        mkdirSync(mountPoint);
+        assert.equal(spawnSync('mount', ['-t', 'tmpfs', 'none', mountPoint]).status, 0);
+        try {
+          const copy = join(mountPoint, 'bin', 'python-copy');
+          mkdirSync(join(mountPoint, 'bin'));
+          copyFileSync('/usr/bin/python3.11', copy);
+          const onMount = await connectClient('127.0.0.1', smtpPort, [copy]);
+          const namespaced = await connectClient('127.0.0.1', smtpPort,
+            ['unshare', '--mount', '--propagation', 'private', copy]);
+          for (const client of [onMount, namespaced]) {
+            const record = find('127.0.0.1', client.localPort, '127.0.0.1', smtpPort);
+            assert.ok(record !== undefined && record !== 'failed');
+            assert.equal(record.imageFileName, copy);
+            assert.equal(record.imageFileName, procView(client.child.pid!).imageFileName);
+          }
+          const deleted = join(scratch, 'python-deleted');
+          copyFileSync('/usr/bin/python3.11', deleted);
+          const child = spawn(deleted, ['-c', CLIENT_SCRIPT, '127.0.0.1', String(smtpPort)],
+            { stdio: ['pipe', 'pipe', 'inherit'] });
+          children.push(child);
+          await new Promise((resolve) => setTimeout(resolve, 200));
+          unlinkSync(deleted);
+          child.stdin!.write('go\n');
+          const [line] = await once(child.stdout!, 'data') as [Buffer];
+          const record = find('127.0.0.1', Number(line.toString()), '127.0.0.1', smtpPort);
+          assert.ok(record !== undefined && record !== 'failed');
+          assert.equal(record.imageFileName, deleted, 'the path it ran from');
+          await Promise.all([finish(onMount), finish(namespaced),
+            finish({ child, localPort: 0 })]);
+        } finally {
+          spawnSync('umount', ['-l', mountPoint]);
+        }
+      });
+
+    test('a path over 1,024 bytes and a command line over 4,096 are cut, and flagged',
+      async () => {
+        let folder = scratch;
+        for (let depth = 0; depth < 6; depth++) folder = join(folder, 'd'.repeat(200));
+        mkdirSync(folder, { recursive: true });
+        const deep = join(folder, 'python');
+        copyFileSync('/usr/bin/python3.11', deep);
+        const client = await connectClient('127.0.0.1', smtpPort, [deep], ['x'.repeat(5000)]);
+        const record = find('127.0.0.1', client.localPort, '127.0.0.1', smtpPort);
+        assert.ok(record !== undefined && record !== 'failed');
+        assert.ok(deep.length > 1024);
+        assert.equal(record.imageFileName, deep.slice(0, 1024));
+        assert.equal(record.pathTruncated, true);
+        const full = procView(client.child.pid!).commandLine;
+        assert.equal(record.commandLine, full.slice(0, 4096));
+        assert.equal(record.commandLineTruncated, true);
+        await finish(client);
+      });
+
+    test('the counters count what was recorded and cut', () => {
+      const counters = records.counters();
+      assert.equal(counters.recorded, 9, 'the connections above to the SMTP port');
+      assert.equal(counters.updates_failed, 0);
+      assert.equal(counters.paths_truncated, 1);
+      assert.equal(counters.command_lines_unreadable, 0);
+    });
+  });
+
+describe('ConnectRecords.open without CAP_BPF', { skip: refusal }, () => {
+  test('refused with a ProcError connect_records_unavailable that says why', () => {
+    const moduleUrl = new URL('../../src/proc/connect-records.js', import.meta.url).href;
+    const script = `import(${JSON.stringify(moduleUrl)}).then(({ ConnectRecords }) => {
+      try { ConnectRecords.open([25]); console.log('opened'); }
+      catch (error) { console.log(error.name, error.code, error.message); } });`;
+    // Root, but without the capabilities that loading a BPF program takes.
+    const result = spawnSync('setpriv', ['--bounding-set=-bpf,-perfmon,-sys_admin',
+      '--inh-caps=-bpf,-perfmon,-sys_admin', process.execPath, '-e', script],
+    { encoding: 'utf8' });
+    assert.equal(result.status, 0, result.stderr);
+    assert.match(result.stdout, new RegExp('^ProcError connect_records_unavailable kernel '
+      + 'connect records are unavailable: load BPF program: Operation not permitted'));
+  });
+});

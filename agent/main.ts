@@ -6,6 +6,7 @@ import { CaptureError } from '../src/capture/capture-error.js';
 import { ConfigError } from '../src/config/config-error.js';
 import { DEFAULT_CONFIG_PATH } from '../src/config/config-path.js';
 import { compileQuery } from '../src/events/query/query-compiler.js';
+import { ProcError } from '../src/proc/proc-error.js';
 import { SinkError } from '../src/sinks/sink-error.js';
 import { QueryError } from '../src/events/query/query-error.js';
 import { createLogger } from './logger.js';
@@ -145,7 +146,8 @@ main(hideBin(process.argv)).then(
       return;
     }
     if (error instanceof UsageError || error instanceof CaptureError
-      || error instanceof ConfigError || error instanceof SinkError) {
+      || error instanceof ConfigError || error instanceof SinkError
+      || error instanceof ProcError) {
       process.stderr.write(`smtp-sensor: ${error.message}\n`);
       process.exitCode = EXIT_USAGE;
       return;

@@ -7,6 +7,8 @@ import type { SensorConfig } from '../src/config/config-schema.js';
 import type { SensorEvent } from '../src/events/sensor-event.js';
 import { PrometheusExporter } from '../src/sinks/metrics/prometheus-exporter.js';
 import type { SensorFigures } from '../src/sinks/metrics/sensor-figures.js';
+import { ConnectRecords } from '../src/proc/connect-records.js';
+import { ProcError } from '../src/proc/proc-error.js';
 import { SocketOwnerResolver } from '../src/proc/socket-owner-resolver.js';
 import { readHostIdentity } from './host-identity-reader.js';
 import { LiveAttribution } from './live-attribution.js';
@@ -35,7 +37,9 @@ export interface ConfigSource {
  */
 export async function runLive(source: ConfigSource, log: pino.Logger): Promise<number> {
   const { config } = source;
-  const resolver = config.attribution.enabled ? new SocketOwnerResolver() : undefined;
+  const connectRecords = config.attribution.enabled ? openConnectRecords(config, log) : undefined;
+  const resolver = config.attribution.enabled
+    ? new SocketOwnerResolver({ connectRecords }) : undefined;
   resolver?.indexAllProcesses();
   const attribution = new LiveAttribution(resolver, new LocalAddresses(),
     config.capture.inbound);
@@ -73,7 +77,9 @@ export async function runLive(source: ConfigSource, log: pino.Logger): Promise<n
     internal_errors: internalErrors,
     capture: pipeline.captureStats,
     smtp: pipeline.smtpStats,
-    attribution: { ...attribution.counters, ...resolver?.stats },
+    attribution: {
+      ...attribution.counters, ...resolver?.stats, connect_records: connectRecords?.counters(),
+    },
     outputs: outputs.current.stats(),
   });
   const figures = (): SensorFigures => ({
@@ -100,6 +106,7 @@ export async function runLive(source: ConfigSource, log: pino.Logger): Promise<n
       await outputs.close(Date.now() + STOP_DELIVERY_MS);
       await exporter?.close();
       log.info({ reason, ...stats(), pcap }, 'capture stopped');
+      connectRecords?.close();
       resolve(code);
     };
     const onTerm = () => void stop(0, 'SIGTERM');
@@ -116,7 +123,25 @@ export async function runLive(source: ConfigSource, log: pino.Logger): Promise<n
       }
     });
     log.info({ interface: config.capture.interface, filter: capture.filter,
-      inbound: config.capture.inbound, sinks: config.output.sinks.map((sink) => sink.type) },
+      inbound: config.capture.inbound, sinks: config.output.sinks.map((sink) => sink.type),
+      connect_records: connectRecords !== undefined },
     'capture started');
   });
+}
+
+/**
+ * The kernel connect records, as attribution.connect_records asks: "off", none; "required", or
+ * the sensor does not start; "auto", or a warning that says why not, and /proc alone.
+ */
+function openConnectRecords(config: SensorConfig, log: pino.Logger): ConnectRecords | undefined {
+  const mode = config.attribution.connect_records;
+  if (mode === 'off') return undefined;
+  try {
+    return ConnectRecords.open(config.capture.ports);
+  } catch (error) {
+    if (mode === 'required' || !(error instanceof ProcError)) throw error;
+    // Without them, a sender whose socket is closed before its lookup goes unattributed.
+    log.warn({ reason: error.message }, 'kernel connect records unavailable; /proc alone');
+    return undefined;
+  }
 }

@@ -75,6 +75,7 @@ export const configSchema = z.strictObject({
   }).prefault({}),
   attribution: z.strictObject({
     enabled: z.boolean().default(true),
+    connect_records: z.enum(['auto', 'required', 'off']).default('auto'),
   }).prefault({}),
   output: z.strictObject({
     where,

@@ -1,6 +1,7 @@
 import { readlinkSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import type { ConnectRecordSource } from './connect-records.js';
 import { LruMap } from './lru-map.js';
 import { NetworkNamespaces } from './network-namespaces.js';
 import { ProcError } from './proc-error.js';
@@ -32,6 +33,11 @@ export interface SocketOwnerResolverOptions {
    * a folder laid out like /proc has tables of its own that the kernel does not know.
    */
   useSockDiag?: boolean;
+  /**
+   * The kernel's records of which process connected each SMTP connection, asked when /proc
+   * shows no owner of a client socket. Default: none. The resolver does not close them.
+   */
+  connectRecords?: ConnectRecordSource;
 }
 
 /**
@@ -51,11 +57,13 @@ interface CachedOwner {
 }
 
 /**
- * Finds the local process that owns a TCP connection's socket: connection -> socket inode
- * through netlink sock_diag (or the socket tables), inode -> pid through an index of every
- * process's fds, pid -> ProcessInfo through /proc/PID. Synchronous, so that a lookup made while
- * the connection's first packet is processed reads /proc then, while the sender is most likely
- * still connecting.
+ * Finds the local process that owns a TCP connection's socket. A client connection is first
+ * looked up in the kernel connect records when there are some (the process that connected it,
+ * as recorded by the kernel at connect()). Otherwise, and for servers: connection -> socket
+ * inode through netlink sock_diag (or the socket tables), inode -> pid through an index of
+ * every process's fds, pid -> ProcessInfo through /proc/PID. Synchronous, so that a lookup made
+ * while the connection's first packet is processed reads /proc then, while the sender is most
+ * likely still connecting.
  *
  * Costs (docs/process-attribution.md has the figures): a remembered connection reads nothing; a
  * socket already in the index costs one sock_diag request and five small reads; a new socket is
@@ -75,6 +83,8 @@ export class SocketOwnerResolver {
   private readonly scanner: ProcessScanner;
   private readonly tables: SocketTables;
   private readonly details: ProcessDetailsReader;
+  private readonly users: UserNameTable;
+  private readonly connectRecords: ConnectRecordSource | undefined;
   private readonly elapsedClock: () => number;
   /**
    * A full scan is the only way to find a new socket of a long-running process that owned no
@@ -121,14 +131,17 @@ export class SocketOwnerResolver {
     const sockDiag = useSockDiag ? SockDiag.load() ?? 'unavailable' : undefined;
     this.tables = new SocketTables(procRoot, this.namespaces, limits, stats, sockDiag);
     const passwdPath = options.passwdPath ?? join(dirname(procRoot), 'etc', 'passwd');
-    const users = new UserNameTable(passwdPath, limits.maxPasswdBytes, stats);
-    this.details = new ProcessDetailsReader(procRoot, users, limits.maxCommandLineBytes, stats);
+    this.users = new UserNameTable(passwdPath, limits.maxPasswdBytes, stats);
+    this.details = new ProcessDetailsReader(procRoot, this.users, limits.maxCommandLineBytes,
+      stats);
+    this.connectRecords = options.connectRecords;
   }
 
   /**
-   * The process that owns the socket of the connection, or UNKNOWN_PROCESS. Addresses are IPv4
-   * or IPv6 text as the capture saw them; an IPv4 connection is also found when an IPv6 socket
-   * holds it as IPv4-mapped addresses.
+   * The process that owns the socket of the connection (the local side is the client), or
+   * UNKNOWN_PROCESS: the connect record's process when there is one, else /proc's owner.
+   * Addresses are IPv4 or IPv6 text as the capture saw them; an IPv4 connection is also found
+   * when an IPv6 socket holds it as IPv4-mapped addresses.
    */
   resolve(
     localAddress: string, localPort: number, remoteAddress: string, remotePort: number,
@@ -136,8 +149,29 @@ export class SocketOwnerResolver {
   ): ProcessInfo {
     const started = this.elapsedClock();
     const tuple = this.parse(localAddress, localPort, remoteAddress, remotePort);
-    return this.count(tuple === undefined ? UNKNOWN_PROCESS : this.lookUpConnection(tuple, now),
+    if (tuple === undefined) return this.count(UNKNOWN_PROCESS, started);
+    const recorded = this.recordedConnector(tuple);
+    return this.count(recorded !== UNKNOWN_PROCESS ? recorded
+      : this.lookUpConnection(tuple, now), started);
+  }
+
+  /**
+   * resolve() from the kernel connect records alone, reading nothing in /proc: for a client
+   * whose owner was not found at its first packet, asked again once its handshake is over,
+   * when the record of a connection that was still connecting then is there.
+   */
+  resolveRecorded(
+    localAddress: string, localPort: number, remoteAddress: string, remotePort: number,
+  ): ProcessInfo {
+    const started = this.elapsedClock();
+    const tuple = this.parse(localAddress, localPort, remoteAddress, remotePort);
+    return this.count(tuple === undefined ? UNKNOWN_PROCESS : this.recordedConnector(tuple),
       started);
+  }
+
+  /** Whether resolveRecorded() can find anything: the resolver has connect records. */
+  get hasConnectRecords(): boolean {
+    return this.connectRecords !== undefined;
   }
 
   /**
@@ -212,6 +246,33 @@ export class SocketOwnerResolver {
       this.connections.set(tuple.key, { process, inode, time: now });
     }
     return process;
+  }
+
+  /**
+   * The process the kernel recorded connecting the tuple's socket, as it was at connect(), or
+   * UNKNOWN_PROCESS (no records, or none for it). Asked before /proc: it costs one bpf() call
+   * where /proc costs reads and maybe scans, it names the process even when the socket or the
+   * process is gone by now, and it cannot race.
+   */
+  private recordedConnector(tuple: TcpTuple): ProcessInfo {
+    if (this.connectRecords === undefined) return UNKNOWN_PROCESS;
+    const record = this.connectRecords.find(tuple);
+    if (record === undefined || record === 'failed') {
+      this.stats.connect_record_misses++;
+      if (record === 'failed') this.stats.connect_record_errors++;
+      return UNKNOWN_PROCESS;
+    }
+    this.stats.connect_record_hits++;
+    if (record.commandLineTruncated) this.stats.command_lines_truncated++;
+    const userId = String(record.userId);
+    return {
+      processId: String(record.processId),
+      parentProcessId: String(record.parentProcessId),
+      userId,
+      userName: this.users.nameOf(userId),
+      imageFileName: record.imageFileName,
+      commandLine: record.commandLine,
+    };
   }
 
   /**

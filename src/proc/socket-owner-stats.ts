@@ -78,6 +78,15 @@ export class SocketOwnerStats {
   full_scans = 0;
   /** Full scans a miss wanted but the budget (fullScanBurst, fullScanIntervalMs) refused. */
   full_scans_rate_limited = 0;
+  /**
+   * Client lookups answered by a kernel connect record (counted in hits), and those that found
+   * none and went on to /proc: connections made before the records were loaded, by a process
+   * outside the sensor's PID namespace, or that the records dropped.
+   */
+  connect_record_hits = 0;
+  connect_record_misses = 0;
+  /** Of connect_record_misses, the lookup itself failed (an errno other than ENOENT). */
+  connect_record_errors = 0;
   /** Processes whose fd folder was read, by any kind of scan. */
   processes_scanned = 0;
   command_lines_truncated = 0;

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
-import { readlinkSync, realpathSync } from 'node:fs';
+import { mkdtempSync, readlinkSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ChildProcesses } from './child-processes.js';
 import { liveTestRefusal } from './live-prerequisites.js';
@@ -18,15 +20,12 @@ const EVENT_TIMEOUT_MS = 10_000;
 /** Long enough for any lookup: the client then lives as long as one across a network. */
 const PAUSE_SECONDS = 0.5;
 
-/** The process fields of an event whose process is unknown. */
-const NO_PROCESS = { ContextProcessId: '', ParentProcessId: '', UserId: '', UserName: '',
-  ImageFileName: '', CommandLine: '' };
-
 const refusal = liveTestRefusal();
 
 describe('live capture: a client in another network namespace, as in a container',
   { skip: refusal === '' ? false : refusal }, () => {
     const children = new ChildProcesses();
+    const scratch = mkdtempSync(join(tmpdir(), 'netns-client-'));
     let namespace: NetworkNamespace | undefined;
     let server: SmtpServer;
     let vethSensor: SensorProcess | undefined;
@@ -42,11 +41,13 @@ describe('live capture: a client in another network namespace, as in a container
       await Promise.all(sensors.map((sensor) => sensor.stop()));
       await children.stopAll();
       namespace?.delete();
+      rmSync(scratch, { recursive: true, force: true });
     });
 
-    async function startSensor(interfaceName: string): Promise<SensorProcess> {
+    async function startSensor(interfaceName: string, extraArgs: string[] = [])
+      : Promise<SensorProcess> {
       const sensor = await SensorProcess.start(children,
-        ['--interface', interfaceName, '--ports', String(server.port)]);
+        ['--interface', interfaceName, '--ports', String(server.port), ...extraArgs]);
       sensors.push(sensor);
       return sensor;
     }
@@ -56,7 +57,7 @@ describe('live capture: a client in another network namespace, as in a container
      * the sensor, in the host's namespaces, must name the client, as outbound.
      */
     async function clientInNamespaceIsNamed(sensor: SensorProcess,
-      ehloName: string, pauseSeconds: number, mayBeGone = false): Promise<'named' | 'unknown'> {
+      ehloName: string, pauseSeconds: number): Promise<void> {
       const pythonArgv = sendOneMessageArgv(namespace!.hostAddress, server.port, ehloName,
         pauseSeconds);
       const argv = namespace!.exec(pythonArgv);
@@ -76,12 +77,6 @@ describe('live capture: a client in another network namespace, as in a container
       const [session] = sessionsGreetingAs(sensor.events, ehloName);
       assertDialogue(session, oneMessageDialogue(ehloName, SENDER, RECIPIENT, 'lower'));
       assertEndpoints(session, namespace!.namespaceAddress, namespace!.hostAddress, server.port);
-      if (mayBeGone && session.commands[0].ContextProcessId === '') {
-        // The client was gone before its lookup (docs/process-attribution.md, "Known races"):
-        // no process may be named then, on any of its events, and it is still outbound.
-        assertEveryCommandNames(session, { ...NO_PROCESS, ConnectionDirection: '0' });
-        return 'unknown';
-      }
       assertEveryCommandNames(session, {
         ContextProcessId: String(self.pid),
         ParentProcessId: String(self.parentPid),
@@ -91,7 +86,6 @@ describe('live capture: a client in another network namespace, as in a container
         CommandLine: pythonArgv.join(' '),
         ConnectionDirection: '0',
       });
-      return 'named';
     }
 
     test('on the host\'s end of the veth: a client pausing after the greeting is named, '
@@ -99,14 +93,24 @@ describe('live capture: a client in another network namespace, as in a container
       await clientInNamespaceIsNamed(vethSensor!, 'netns-pausing.example', PAUSE_SECONDS);
     });
 
-    // Its lookup races its exit, which no reading of /proc can always win: the client must be
-    // reported, as outbound, and named right or not at all. Which it was is printed.
+    // Its lookup in /proc would race its exit; the kernel connect records cannot lose it.
     test('on the host\'s end of the veth: a client sending at once, done in milliseconds, '
-      + 'is reported, and named right when its lookup won', async (t) => {
-      const outcome = await clientInNamespaceIsNamed(vethSensor!, 'netns-at-once.example', 0,
-        true);
-      t.diagnostic(`the client sending at once was ${outcome === 'named' ? 'named'
-        : 'gone before its lookup: reported with no process'}`);
+      + 'is named', async () => {
+      await clientInNamespaceIsNamed(vethSensor!, 'netns-at-once.example', 0);
+    });
+
+    test('without the kernel connect records: the pausing client is found through its own '
+      + '/proc/PID/net/tcp', async () => {
+      const config = join(scratch, 'no-connect-records.yaml');
+      writeFileSync(config, 'attribution:\n  connect_records: "off"\n');
+      const sensor = await startSensor(namespace!.hostInterface, ['--config', config]);
+      const started = sensor.logs.find((line) => line.msg === 'capture started');
+      assert.equal(started?.connect_records, false, 'the sensor runs with /proc alone');
+      await clientInNamespaceIsNamed(sensor, 'netns-proc-only.example', PAUSE_SECONDS);
+      const run = await sensor.stop();
+      const attribution = run.stopLog?.attribution as Record<string, number> | undefined;
+      assert.ok((attribution?.other_namespace_hits ?? 0) >= 1,
+        `found in another namespace's table: ${JSON.stringify(attribution)}`);
     });
 
     test('on any (Linux cooked capture): the pausing client is named', async () => {

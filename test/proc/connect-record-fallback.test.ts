@@ -48,7 +48,7 @@ function buildHost(): FakeProcRoot {
   return proc;
 }
 
-describe('SocketOwnerResolver: kernel connect records when /proc has no owner', () => {
+describe('SocketOwnerResolver with kernel connect records', () => {
   let proc: FakeProcRoot;
 
   beforeEach(() => {
@@ -67,12 +67,22 @@ describe('SocketOwnerResolver: kernel connect records when /proc has no owner', 
       { hits: 1, misses: 0, connect_record_hits: 1, connect_record_misses: 0 });
   });
 
-  test('/proc\'s owner is kept when it has one: the record is not even asked', () => {
-    const other = { ...PYTHON_RECORD, processId: 9999 };
-    const records = new RecordTable(new Map([[50000, other]]));
+  test('a record comes first, and /proc is not read: it names who connected, at connect()',
+    () => {
+      const records = new RecordTable(new Map([[50000, PYTHON_RECORD]]));
+      const resolver = new SocketOwnerResolver({ procRoot: proc.root, connectRecords: records });
+      assert.equal(resolver.resolve(CLIENT, 50000, SERVER, 25, NOW).processId, '4242',
+        'the record, though /proc shows swaks holding the socket now');
+      assert.equal(resolver.stats.full_scans + resolver.stats.socket_table_reads
+        + resolver.stats.processes_scanned, 0);
+    });
+
+  test('without a record, /proc answers as without records', () => {
+    const records = new RecordTable(new Map());
     const resolver = new SocketOwnerResolver({ procRoot: proc.root, connectRecords: records });
     assert.equal(resolver.resolve(CLIENT, 50000, SERVER, 25, NOW).processId, '601');
-    assert.deepEqual(records.asked, []);
+    assert.equal(records.asked.length, 1);
+    assert.equal(resolver.stats.connect_record_misses, 1);
   });
 
   test('no record, or a failed lookup: unknown, and counted', () => {
@@ -86,12 +96,13 @@ describe('SocketOwnerResolver: kernel connect records when /proc has no owner', 
   });
 
   test('resolveRecorded reads the records only, nothing in /proc', () => {
-    const records = new RecordTable(new Map([[50000, PYTHON_RECORD]]));
+    const records = new RecordTable(new Map([[50001, PYTHON_RECORD]]));
     const resolver = new SocketOwnerResolver({ procRoot: proc.root, connectRecords: records });
-    assert.equal(resolver.resolveRecorded(CLIENT, 50000, SERVER, 25).processId, '4242',
-      'the record, though /proc would name swaks');
+    assert.equal(resolver.resolveRecorded(CLIENT, 50001, SERVER, 25).processId, '4242');
+    assert.equal(resolver.resolveRecorded(CLIENT, 50000, SERVER, 25), UNKNOWN_PROCESS,
+      'no record: unknown, though /proc would name swaks');
     assert.equal(resolver.stats.full_scans + resolver.stats.socket_table_reads
-      + resolver.stats.sock_diag_lookups, 0);
+      + resolver.stats.processes_scanned, 0);
     assert.equal(resolver.hasConnectRecords, true);
     assert.equal(new SocketOwnerResolver({ procRoot: proc.root }).hasConnectRecords, false);
   });

@@ -2,20 +2,20 @@
 /*
  * Kernel side of the connect records (docs/process-attribution.md, "Kernel connect records").
  *
- * A program on the sock:inet_sock_set_state tracepoint. A client socket enters SYN_SENT in
+ * Two programs on tracepoints. A client socket enters SYN_SENT (sock:inet_sock_set_state) in
  * connect() (or sendmsg() with MSG_FASTOPEN), in the context of the calling process, before its
- * SYN is sent; what the process is then is recorded in the kernel, and stays recorded after the
- * socket is closed and the process gone: /proc cannot name the owner of a socket that was
- * closed before the sensor looked, and a client on loopback can be done in 3 ms.
+ * SYN is sent; record_connect() records what the process is then, and the record stays after
+ * the socket is closed and the process gone: /proc cannot name the owner of a socket that was
+ * closed before the sensor looked, and a client on loopback can be done in 3 ms. The local port
+ * is chosen later, so the record is kept by socket until record_syn() sees the SYN queued to its
+ * device (net:net_dev_queue), or the socket leaves SYN_SENT, and then stored by four-tuple in
+ * `connect_records`, for connections to a port set in `connect_filter`: the process (thread
+ * group) id, parent, real uid, start time, executable path and command line. User space looks
+ * a connection up by its four-tuple (connect_owner.c); entries are never deleted, the LRU map
+ * drops the oldest.
  *
  * (fentry on tcp_connect(), after the port is chosen, would be simpler, but BPF trampolines are
  * not available on every kernel that has tracepoints: some refuse them with EPERM.)
- *
- * For each connection to a port set in `connect_filter`, it stores in `connect_records`, keyed by
- * the four-tuple once the handshake is over: the process (thread group) id, parent, real uid, start time, executable path
- * and command line, read from the kernel's own structures at that moment. User space looks a
- * connection up by its four-tuple (connect_owner.c); entries are never deleted, the LRU map
- * drops the oldest.
  *
  * No vmlinux.h: the structures below name only the fields read, and preserve_access_index lets
  * libbpf find each field in the running kernel's BTF (CO-RE), wherever that kernel puts it.
@@ -188,7 +188,7 @@ static void count(__u32 counter) {
   if (value) *value += 1;
 }
 
-static struct connect_filter *filter(void) {
+static struct connect_filter *current_filter(void) {
   __u32 zero = 0;
   return bpf_map_lookup_elem(&connect_filter, &zero);
 }
@@ -411,7 +411,7 @@ int record_connect(unsigned long long *context) {
   int new_state = (int)context[2];
   if (BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP) return 0;
   if (new_state == TCP_SYN_SENT) {
-    struct connect_filter *wanted = filter();
+    struct connect_filter *wanted = current_filter();
     __u16 remote_port = __builtin_bswap16(BPF_CORE_READ(sk, __sk_common.skc_dport));
     if (wanted && is_smtp_port(wanted, remote_port)) record_connecting_process(sk, wanted);
     return 0;

@@ -7,12 +7,13 @@ cd "$(dirname "$0")/.."
 
 # libpcap-dev: node_pcap's native addon. clang and libbpf-dev: the kernel connect records
 # (native/connect-owner: a BPF program compiled by clang, loaded by libbpf). The rest are
-# what the tests run: tshark is the second opinion in conformance tests and benchmarks, tcpdump records captures, aiosmtpd,
-# swaks, msmtp and curl are the real server and clients of the recorded fixtures and the
-# attribution tests; iproute2 makes their network namespaces; rsyslog (with gnutls) is the
-# real collector of the syslog sink tests, openssl makes their certificates, and systemd
-# brings systemd-analyze for the unit file test; postfix's sendmail and smtp client are the
-# real relay of the live attribution tests (they configure and stop it themselves).
+# what the tests run: tshark is the second opinion in conformance tests and benchmarks,
+# tcpdump records captures, aiosmtpd, swaks, msmtp and curl are the real server and clients
+# of the recorded fixtures and the attribution tests; iproute2 makes their network
+# namespaces; rsyslog (with gnutls) is the real collector of the syslog sink tests, openssl
+# makes their certificates, and systemd brings systemd-analyze for the unit file test;
+# postfix's sendmail and smtp client are the real relay of the live attribution tests (they
+# configure and stop it themselves).
 packages=(libpcap-dev clang libbpf-dev tshark tcpdump python3-aiosmtpd swaks msmtp curl
   iproute2 rsyslog rsyslog-gnutls openssl systemd postfix)
 missing=()

@@ -107,6 +107,11 @@ describe('live capture: inbound connections to a local server (--inbound)',
       t.diagnostic(nonZeroAttributionCounters(run));
       t.diagnostic(outputLagSummary(run));
       assert.equal(attributionCounter(run, 'inbound_connections'), 2);
+      // The clients are the host's processes, outside the sensor's PID namespace: the kernel
+      // saw them connect, and kept no record the sensor could take for one of its own.
+      const records = attributionCounter(run, 'connect_records') as Record<string, number>;
+      assert.equal(records.recorded, 0);
+      assert.ok(records.outside_pid_namespace >= 2, JSON.stringify(records));
       assert.equal(run.exitCode, 0, 'the sensor exits with 0 after SIGTERM');
     });
 

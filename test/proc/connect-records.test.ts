@@ -172,6 +172,22 @@ describe('ConnectRecords: the kernel records who connected, on this machine\'s k
         }
       });
 
+    test('a process in a PID namespace below the sensor\'s: its pids as this /proc has them',
+      async () => {
+        const client = await connectClient('127.0.0.1', smtpPort,
+          ['unshare', '--pid', '--fork', '--kill-child', PYTHON]);
+        // unshare forks python, pid 1 of the new namespace and unshare's only child.
+        const unshare = client.child.pid!;
+        const forked = readFileSync(`/proc/${unshare}/task/${unshare}/children`, 'utf8')
+          .trim().split(' ').map(Number);
+        assert.equal(forked.length, 1);
+        const record = find('127.0.0.1', client.localPort, '127.0.0.1', smtpPort);
+        assert.ok(record !== undefined && record !== 'failed');
+        assert.deepEqual(recordView(record), procView(forked[0]));
+        assert.equal(record.parentProcessId, unshare);
+        await finish(client);
+      });
+
     test('a connection to a port not asked for is not recorded', async () => {
       const client = await connectClient('127.0.0.1', otherPort);
       assert.equal(find('127.0.0.1', client.localPort, '127.0.0.1', otherPort), undefined);
@@ -236,7 +252,7 @@ describe('ConnectRecords: the kernel records who connected, on this machine\'s k
 
     test('the counters count what was recorded and cut', () => {
       const counters = records.counters();
-      assert.equal(counters.recorded, 9, 'the connections above to the SMTP port');
+      assert.equal(counters.recorded, 10, 'the connections above to the SMTP port');
       assert.equal(counters.updates_failed, 0);
       assert.equal(counters.paths_truncated, 1);
       assert.equal(counters.command_lines_unreadable, 0);

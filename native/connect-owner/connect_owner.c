@@ -53,19 +53,30 @@ struct connect_owner_state {
 };
 
 /*
- * libbpf's last warning, for the message open() returns; libbpf would otherwise print to the
- * standard error, where the agent's structured log lines go. Shared by threads, which is
- * harmless: it only words an error.
+ * libbpf's first warning since open() began, for the message open() returns: the cause, where
+ * later ones only say that loading failed. libbpf would otherwise print to the standard error,
+ * where the agent's structured log lines go. Shared by threads, which is harmless: it only
+ * words an error.
  */
-static char last_libbpf_message[MESSAGE_BYTES];
+static char first_libbpf_message[MESSAGE_BYTES];
+static const char LIBBPF_PREFIX[] = "libbpf: ";
 
 static int keep_libbpf_message(enum libbpf_print_level level, const char *format, va_list args) {
   char line[MESSAGE_BYTES];
-  if (level != LIBBPF_WARN) return 0;
+  if (level != LIBBPF_WARN || first_libbpf_message[0] != '\0') return 0;
   int length = vsnprintf(line, sizeof line, format, args);
-  if (length <= 1) return 0; /* verifier logs end with blank lines */
+  if (length <= 1) return 0;
   line[strcspn(line, "\n")] = '\0';
-  memcpy(last_libbpf_message, line, sizeof line);
+  const char *text = line;
+  if (strncmp(text, LIBBPF_PREFIX, sizeof LIBBPF_PREFIX - 1) == 0) {
+    text += sizeof LIBBPF_PREFIX - 1;
+  }
+  /*
+   * Printed when libbpf's probe for memory-cgroup accounting failed for want of privilege,
+   * before the failure that matters; with that accounting (Linux 5.11) the limit is unused.
+   */
+  if (strstr(text, "RLIMIT_MEMLOCK") != NULL) return 0;
+  snprintf(first_libbpf_message, sizeof first_libbpf_message, "%s", text);
   return 0;
 }
 
@@ -84,7 +95,7 @@ static int fail(struct connect_owner_state *state, char *message, const char *st
   close_object(state);
   snprintf(message, MESSAGE_BYTES, "%.120s: %.80s%s%.280s", step,
            strerror(error > 0 ? error : -error),
-           last_libbpf_message[0] ? "; libbpf: " : "", last_libbpf_message);
+           first_libbpf_message[0] ? "; libbpf: " : "", first_libbpf_message);
   return error;
 }
 
@@ -98,11 +109,14 @@ static int open_object(struct connect_owner_state *state, const char *path,
                        const struct connect_filter *filter, char *message) {
   uint32_t zero = 0;
   close_object(state);
-  last_libbpf_message[0] = '\0';
+  first_libbpf_message[0] = '\0';
   libbpf_set_print(keep_libbpf_message);
   state->object = bpf_object__open_file(path, NULL);
   if (state->object == NULL) return fail(state, message, "open BPF object", errno);
   int error = bpf_object__load(state->object);
+  if (error == -EPERM) {
+    return fail(state, message, "load BPF program (it takes CAP_BPF and CAP_PERFMON)", error);
+  }
   if (error != 0) return fail(state, message, "load BPF program", error);
   int filter_fd = map_fd(state->object, "connect_filter");
   state->records_fd = map_fd(state->object, "connect_records");

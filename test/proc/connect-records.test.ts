@@ -271,6 +271,7 @@ describe('ConnectRecords.open without CAP_BPF', { skip: refusal }, () => {
     { encoding: 'utf8' });
     assert.equal(result.status, 0, result.stderr);
     assert.match(result.stdout, new RegExp('^ProcError connect_records_unavailable kernel '
-      + 'connect records are unavailable: load BPF program: Operation not permitted'));
+      + 'connect records are unavailable: load BPF program \\(it takes CAP_BPF and '
+      + 'CAP_PERFMON\\): Operation not permitted'));
   });
 });

@@ -12,10 +12,11 @@ const EXIT_TIMEOUT_MS = 15_000;
 let files = 0;
 
 /** `smtp-sensor run --config FILE`, FILE holding `yaml`; the agent must exit on its own. */
-function runWithConfig(yaml: string | undefined) {
+function runWithConfig(yaml: string | undefined, wrapper: readonly string[] = []) {
   const path = join(scratch, `config-${files++}.yaml`);
   if (yaml !== undefined) writeFileSync(path, yaml);
-  const [command, ...args] = sensorRunArgv(['--config', path, '--interface', 'lo']);
+  const [command, ...args] = [...wrapper,
+    ...sensorRunArgv(['--config', path, '--interface', 'lo'])];
   const result = spawnSync(command, args, { encoding: 'utf8', cwd: REPOSITORY_ROOT,
     timeout: EXIT_TIMEOUT_MS });
   return { code: result.status, signal: result.signal, stdout: result.stdout,
@@ -39,6 +40,8 @@ const refusals: readonly [string, string | undefined, RegExp][] = [
     /^smtp-sensor: logging: expected object, received string$/],
   ['a section given as a list', 'capture: [lo]\n',
     /^smtp-sensor: capture: expected object, received array$/],
+  ['an unknown connect_records mode', 'attribution:\n  connect_records: maybe\n',
+    /^smtp-sensor: attribution\.connect_records: .*"auto"\|"required"\|"off"/],
   ['a missing --config file', undefined,
     /^smtp-sensor: cannot read configuration .*config-\d+\.yaml: ENOENT: no such file/],
 ];
@@ -66,4 +69,19 @@ describe('smtp-sensor run with a bad configuration file', () => {
     assert.ok(result.stderr.startsWith(`smtp-sensor: cannot open ${path}: ENOENT`),
       result.stderr);
   });
+
+  test('connect records required where the kernel refuses them: exit code 2, one line saying '
+    + 'why', { skip: process.getuid?.() === 0 ? false : 'dropping capabilities needs root' },
+  () => {
+    const result = runWithConfig('attribution:\n  connect_records: required\n', WITHOUT_BPF);
+    assert.equal(result.code, 2, result.stderr);
+    assert.equal(result.stdout, '');
+    assert.equal(result.stderr.trimEnd().split('\n').length, 1, result.stderr);
+    assert.match(result.stderr, new RegExp('^smtp-sensor: kernel connect records are '
+      + 'unavailable: load BPF program \\(it takes CAP_BPF and CAP_PERFMON\\)'));
+  });
 });
+
+/** Root, without the capabilities that loading a BPF program takes. */
+const WITHOUT_BPF = ['setpriv', '--bounding-set=-bpf,-perfmon,-sys_admin',
+  '--inh-caps=-bpf,-perfmon,-sys_admin'];

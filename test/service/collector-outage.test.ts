@@ -64,8 +64,14 @@ describe('the agent ships to an http collector across the collector\'s outage',
         const sent = [...whileUp.keys, ...whileDown.keys];
 
         // The agent saw every command and could not deliver the last ones: it says so.
-        await sensor.waitFor(() => missingKeys(sent, commandKeysById(sensor.events).values())
-          .length === 0, EVENT_TIMEOUT_MS, 'every command sent on the agent\'s stdout');
+        const missingOnStdout = () => missingKeys(sent, commandKeysById(sensor.events).values());
+        await sensor.waitFor(() => missingOnStdout().length === 0, EVENT_TIMEOUT_MS,
+          'every command sent on the agent\'s stdout').catch((error: Error) => {
+          // Seen once in a loaded full run, never alone since: say which, for the next time.
+          const missing = missingOnStdout();
+          throw new Error(`${error.message}\n${missing.length} missing: `
+            + missing.slice(0, 20).join(', '));
+        });
         await sensor.waitFor(() => logsWithMessage(sensor,
           'sink send failed, retrying with backoff').length > 0, EVENT_TIMEOUT_MS,
         'the log line of the failed sends');

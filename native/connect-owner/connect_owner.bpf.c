@@ -365,7 +365,9 @@ static void record_connecting_process(struct sock *sk, const struct connect_filt
   if (record->process_id == 0) {
     count(CONNECT_COUNTER_OUTSIDE_PID_NAMESPACE);
   } else {
-    record->parent_process_id = pid_in_namespace(BPF_CORE_READ(leader, real_parent), filter);
+    /* PPid is the parent's thread group id, task_tgid_nr_ns(real_parent) in /proc. */
+    record->parent_process_id =
+      pid_in_namespace(BPF_CORE_READ(leader, real_parent, group_leader), filter);
     record->user_id = (__u32)bpf_get_current_uid_gid();
     record->start_time_ns = BPF_CORE_READ(leader, start_boottime);
     record->path_length = read_executable_path(task, record);

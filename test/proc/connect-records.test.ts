@@ -188,6 +188,20 @@ describe('ConnectRecords: the kernel records who connected, on this machine\'s k
         await finish(client);
       });
 
+    test('a client started from a thread of its parent: the parent is its process, not the '
+      + 'thread', async () => {
+        // The parent runs the client from a second thread; the client inherits its stdio.
+        const parentScript = 'import subprocess,sys,threading; t=threading.Thread('
+          + 'target=lambda: subprocess.run(sys.argv[1:])); t.start(); t.join()';
+        const parent = await connectClient('127.0.0.1', smtpPort, [PYTHON, '-c', parentScript,
+          PYTHON]);
+        const record = find('127.0.0.1', parent.localPort, '127.0.0.1', smtpPort);
+        assert.ok(record !== undefined && record !== 'failed');
+        assert.equal(record.parentProcessId, parent.child.pid, 'the thread group, as PPid');
+        assert.deepEqual(recordView(record), procView(record.processId));
+        await finish(parent);
+      });
+
     test('a connection to a port not asked for is not recorded', async () => {
       const client = await connectClient('127.0.0.1', otherPort);
       assert.equal(find('127.0.0.1', client.localPort, '127.0.0.1', otherPort), undefined);
@@ -252,7 +266,7 @@ describe('ConnectRecords: the kernel records who connected, on this machine\'s k
 
     test('the counters count what was recorded and cut', () => {
       const counters = records.counters();
-      assert.equal(counters.recorded, 10, 'the connections above to the SMTP port');
+      assert.equal(counters.recorded, 11, 'the connections above to the SMTP port');
       assert.equal(counters.updates_failed, 0);
       assert.equal(counters.paths_truncated, 1);
       assert.equal(counters.command_lines_unreadable, 0);

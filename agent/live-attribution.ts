@@ -46,14 +46,14 @@ export class LiveAttribution implements ConnectionAttribution {
   atFirstPacket(e: ConnectionEndpoints, time: number): AttributedConnection | undefined {
     const clientIsLocal = this.localAddresses.has(e.clientAddress, time);
     const client = this.resolver?.resolve(e.clientAddress, e.clientPort, e.serverAddress,
-      e.serverPort, time) ?? UNKNOWN_PROCESS;
+      e.serverPort, time, e.clientInitialSequence) ?? UNKNOWN_PROCESS;
     // A container's client that exited before its lookup is still this host's: its address
     // belongs to one of the host's network namespaces.
     if (clientIsLocal || client !== UNKNOWN_PROCESS
       || this.resolver?.isNamespaceAddress(e.clientAddress, time) === true) {
       this.counters.outbound_connections++;
       if (client !== UNKNOWN_PROCESS) return { direction: 0, process: client };
-      if (this.resolver?.hasConnectRecords === true) {
+      if (this.resolver?.hasConnectRecords === true && e.clientInitialSequence !== undefined) {
         return { direction: 0, process: client, awaitsClientProcess: true };
       }
       this.counters.processes_not_found++;
@@ -73,8 +73,9 @@ export class LiveAttribution implements ConnectionAttribution {
 
   /** The connection's record, asked again once its handshake is over (awaitsClientProcess). */
   clientProcess(e: ConnectionEndpoints): ProcessInfo {
-    const client = this.resolver?.resolveRecorded(e.clientAddress, e.clientPort,
-      e.serverAddress, e.serverPort) ?? UNKNOWN_PROCESS;
+    const client = e.clientInitialSequence === undefined ? UNKNOWN_PROCESS
+      : this.resolver?.resolveRecorded(e.clientAddress, e.clientPort, e.serverAddress,
+        e.serverPort, e.clientInitialSequence) ?? UNKNOWN_PROCESS;
     if (client === UNKNOWN_PROCESS) this.counters.processes_not_found++;
     else this.counters.late_attributions++;
     return client;

@@ -88,6 +88,7 @@ export class SensorPipeline implements StreamHandler<FlowRecorder | null> {
       serverPort: flow.serverPort,
       startTime: time,
       firstSequence: flow.firstSequence,
+      clientInitialSequence: flow.openedByClientSyn ? flow.clientInitialSequence : undefined,
     };
     const attributed = this.options.attribution.atFirstPacket(endpoints, time);
     if (attributed === undefined) return null;

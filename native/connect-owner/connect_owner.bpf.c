@@ -8,11 +8,11 @@
  * the socket is closed and the process gone: /proc cannot name the owner of a socket that was
  * closed before the sensor looked, and a client on loopback can be done in 3 ms. The local port
  * is chosen later, so the record is kept by socket until record_syn() sees the SYN queued to its
- * device (net:net_dev_queue), or the socket leaves SYN_SENT, and then stored by four-tuple in
+ * device (net:net_dev_queue), and then stored by four-tuple and initial sequence number in
  * `connect_records`, for connections to a port set in `connect_filter`: the process (thread
  * group) id, parent, real uid, start time, executable path and command line. User space looks
- * a connection up by its four-tuple (connect_owner.c); entries are never deleted, the LRU map
- * drops the oldest.
+ * a connection up by the four-tuple and sequence number of the SYN it captured
+ * (connect_owner.c); entries are never deleted, the LRU map drops the oldest.
  *
  * (fentry on tcp_connect(), after the port is chosen, would be simpler, but BPF trampolines are
  * not available on every kernel that has tracepoints: some refuse them with EPERM.)
@@ -34,12 +34,21 @@
 #define IPPROTO_TCP 6
 /* include/net/tcp_states.h */
 #define TCP_SYN_SENT 2
-/* How many path components are followed up to the root; deeper paths are marked truncated. */
-#define MAX_PATH_COMPONENTS 48
+/* The TCP header's flags byte, and two of its flags (RFC 9293 section 3.1). */
+#define TCP_FLAGS_OFFSET 13
+#define TCP_FLAG_SYN 0x02
+#define TCP_FLAG_ACK 0x10
+/*
+ * Path components followed up to the root: as many as a path of CONNECT_RECORD_PATH_BYTES can
+ * have ("/a" each); bpf_loop() makes the count cost the verifier nothing.
+ */
+#define MAX_PATH_COMPONENTS (CONNECT_RECORD_PATH_BYTES / 2)
+/* include/linux/pid_namespace.h: MAX_PID_NS_LEVEL, the deepest a PID namespace can be. */
+#define MAX_PID_NAMESPACE_LEVEL 32
 /* fs/dcache.c: a name is at most NAME_MAX (255) bytes. */
 #define MAX_NAME_BYTES 255
 /* The path is built backwards, from its end at PATH_SCRATCH_END, in a scratch buffer. */
-#define PATH_SCRATCH_END 4096
+#define PATH_SCRATCH_END CONNECT_RECORD_PATH_BYTES
 #define PATH_SCRATCH_MASK (PATH_SCRATCH_END - 1)
 
 struct in6_addr {
@@ -126,6 +135,8 @@ struct task_struct {
 
 struct sk_buff {
   struct sock *sk;
+  unsigned char *head;
+  __u16 transport_header;
 } __attribute__((preserve_access_index));
 
 struct path_scratch {
@@ -198,17 +209,23 @@ static int is_smtp_port(const struct connect_filter *filter, __u16 port) {
 }
 
 /*
- * A task's pid as the sensor's PID namespace numbers it (pid_nr_ns() in kernel/pid.c), 0 when
- * the task is outside that namespace and those below it, as /proc there shows a parent outside.
+ * A task's pid as the sensor's /proc numbers it (pid_nr_ns() in kernel/pid.c, for the PID
+ * namespace of that /proc), 0 when the task is outside that namespace and those below it, as
+ * /proc there shows a parent outside. A pid has one number per level, from the initial
+ * namespace down to its own.
  */
 static __u32 pid_in_namespace(struct task_struct *task, const struct connect_filter *filter) {
   struct pid *pid = BPF_CORE_READ(task, thread_pid);
-  __u32 level = filter->pid_namespace_level;
-  if (!pid || BPF_CORE_READ(pid, level) < level) return 0;
-  struct upid *upid = (void *)pid + bpf_core_field_offset(struct pid, numbers)
-                      + level * bpf_core_type_size(struct upid);
-  if (BPF_CORE_READ(upid, ns, ns.inum) != filter->pid_namespace_inode) return 0;
-  return BPF_CORE_READ(upid, nr);
+  if (!pid) return 0;
+  __u32 level = BPF_CORE_READ(pid, level);
+  for (__u32 index = 0; index <= MAX_PID_NAMESPACE_LEVEL && index <= level; index++) {
+    struct upid *upid = (void *)pid + bpf_core_field_offset(struct pid, numbers)
+                        + index * bpf_core_type_size(struct upid);
+    if (BPF_CORE_READ(upid, ns, ns.inum) == filter->pid_namespace_inode) {
+      return BPF_CORE_READ(upid, nr);
+    }
+  }
+  return 0;
 }
 
 /* An IPv6 socket connected to an IPv4 address (::ffff:a.b.c.d) sends IPv4 packets. */
@@ -273,11 +290,13 @@ static long path_step(__u32 step, void *context) {
     walk->vfsmount = (void *)parent + bpf_core_field_offset(struct mount, mnt);
     return 0;
   }
+  /*
+   * Its own parent, yet not a mount's root: a file of no directory, as memfd_create() makes.
+   * d_path() names it "/NAME (deleted)" (simple_dname() in fs/d_path.c); it is prepended as
+   * "/NAME", the " (deleted)" being what user space drops from /proc's answer anyway.
+   */
   struct dentry *parent = BPF_CORE_READ(dentry, d_parent);
-  if (parent == dentry) {
-    walk->complete = 1;
-    return 1;
-  }
+  if (parent == dentry) walk->complete = 1;
   __u32 length = BPF_CORE_READ(dentry, d_name.len);
   if (length > MAX_NAME_BYTES || length + 1 > walk->start) return 1;
   __u32 start = walk->start - length;
@@ -288,7 +307,7 @@ static long path_step(__u32 step, void *context) {
   bytes[start & PATH_SCRATCH_MASK] = '/';
   walk->start = start;
   walk->dentry = parent;
-  return 0;
+  return walk->complete ? 1 : 0;
 }
 
 /*
@@ -325,12 +344,32 @@ static __u32 read_executable_path(struct task_struct *task, struct connect_recor
   return length > CONNECT_RECORD_PATH_BYTES ? CONNECT_RECORD_PATH_BYTES : length;
 }
 
-/* argv as the process holds it: arg_start to arg_end of its memory, NUL-separated. */
+/*
+ * argv as /proc/PID/cmdline shows it (get_mm_cmdline() in fs/proc/base.c): the bytes from
+ * arg_start to arg_end, NUL-separated; or, when the last of them is not a NUL, a title the
+ * process wrote over them (setproctitle(), perl's $0), which may run on into the environment:
+ * the bytes from arg_start to the first NUL.
+ */
 static __u32 read_command_line(struct task_struct *task, struct connect_record *record) {
   struct mm_struct *mm = BPF_CORE_READ(task, mm);
   unsigned long arg_start = BPF_CORE_READ(mm, arg_start);
   unsigned long arg_end = BPF_CORE_READ(mm, arg_end);
+  char last = 0;
   if (arg_end <= arg_start) return 0;
+  if (bpf_probe_read_user(&last, 1, (void *)(arg_end - 1)) != 0) {
+    record->flags |= CONNECT_RECORD_COMMAND_LINE_UNREADABLE;
+    count(CONNECT_COUNTER_COMMAND_LINES_UNREADABLE);
+    return 0;
+  }
+  if (last != 0) {
+    long copied = bpf_probe_read_user_str(record->command_line,
+                                          CONNECT_RECORD_COMMAND_LINE_BYTES, (void *)arg_start);
+    if (copied <= 0) return 0;
+    if (copied == CONNECT_RECORD_COMMAND_LINE_BYTES) {
+      record->flags |= CONNECT_RECORD_COMMAND_LINE_TRUNCATED;
+    }
+    return (__u32)copied - 1;
+  }
   unsigned long length = arg_end - arg_start;
   if (length > CONNECT_RECORD_COMMAND_LINE_BYTES) {
     length = CONNECT_RECORD_COMMAND_LINE_BYTES;
@@ -381,19 +420,23 @@ static void record_connecting_process(struct sock *sk, const struct connect_filt
 }
 
 /*
- * Moves the record of a socket that has its local port now from connecting_sockets to
- * connect_records, keyed by four-tuple. Nothing for a socket without a record.
+ * The initial sequence number of a client's SYN (SYN set, ACK not) in `skb`, from its TCP
+ * header (RFC 9293 section 3.1: sequence number at byte 4, flags at byte 13); -1 for any other
+ * segment.
  */
-static void key_record(struct sock *sk) {
-  __u64 socket = (__u64)sk;
-  struct connect_record *record = bpf_map_lookup_elem(&connecting_sockets, &socket);
-  struct connect_key key = {};
-  if (!record || read_key(sk, &key) != 0 || key.local_port == 0) return;
-  if (bpf_map_update_elem(&connect_records, &key, record, BPF_ANY) == 0) {
-    if (record->process_id != 0) count(CONNECT_COUNTER_RECORDED);
-  } else {
-    count(CONNECT_COUNTER_UPDATES_FAILED);
-  }
+static int syn_sequence(struct sk_buff *skb, __u32 *sequence) {
+  unsigned char *head = BPF_CORE_READ(skb, head);
+  __u16 offset = BPF_CORE_READ(skb, transport_header);
+  __u8 header[TCP_FLAGS_OFFSET + 1];
+  if (bpf_probe_read_kernel(header, sizeof header, head + offset) != 0) return -1;
+  if ((header[TCP_FLAGS_OFFSET] & (TCP_FLAG_SYN | TCP_FLAG_ACK)) != TCP_FLAG_SYN) return -1;
+  *sequence = ((__u32)header[4] << 24) | ((__u32)header[5] << 16) | ((__u32)header[6] << 8)
+              | header[7];
+  return 0;
+}
+
+/* Gives back a socket's entry in connecting_sockets, if it has one. */
+static void forget_connecting(__u64 socket) {
   if (bpf_map_delete_elem(&connecting_sockets, &socket) == 0) {
     __sync_fetch_and_add(&sockets_connecting, -1);
   }
@@ -402,9 +445,9 @@ static void key_record(struct sock *sk) {
 /*
  * The tracepoint in tcp_set_state(). Entering SYN_SENT is in the connecting process's context
  * (tcp_v4_connect(), tcp_v6_connect()), but before the local port is chosen, so the record is
- * kept by socket first. Leaving SYN_SENT (the SYN-ACK, a refusal, a timeout, a close), the
- * four-tuple is complete: a record record_syn() did not key yet is keyed then, and a socket
- * that closes without sending its SYN gives its entry back.
+ * kept by socket until record_syn() sees its SYN. Leaving SYN_SENT (the SYN-ACK, a refusal, a
+ * timeout, a close), a socket whose SYN was never sent (a connect() that failed) gives its
+ * entry back, unrecorded.
  */
 SEC("tp_btf/inet_sock_set_state")
 int record_connect(unsigned long long *context) {
@@ -416,22 +459,17 @@ int record_connect(unsigned long long *context) {
     struct connect_filter *wanted = current_filter();
     __u16 remote_port = __builtin_bswap16(BPF_CORE_READ(sk, __sk_common.skc_dport));
     if (wanted && is_smtp_port(wanted, remote_port)) record_connecting_process(sk, wanted);
-    return 0;
-  }
-  if (old_state == TCP_SYN_SENT) {
-    key_record(sk);
-    __u64 socket = (__u64)sk;
-    if (bpf_map_delete_elem(&connecting_sockets, &socket) == 0) {
-      __sync_fetch_and_add(&sockets_connecting, -1);
-    }
+  } else if (old_state == TCP_SYN_SENT) {
+    forget_connecting((__u64)sk);
   }
   return 0;
 }
 
 /*
  * The tracepoint in __dev_queue_xmit(), for every packet sent: the SYN of a recorded socket is
- * queued here, its port chosen, before any capture on the device can see it (packet taps run
- * later, in dev_queue_xmit_nit()). So the record is keyed by four-tuple before the sensor can
+ * queued here, its port and initial sequence number chosen, before any capture on the device
+ * can see it (packet taps run later, in dev_queue_xmit_nit()). Its record moves to
+ * connect_records, keyed by four-tuple and initial sequence number, before the sensor can
  * process the SYN. Packets of other sockets cost one read of sockets_connecting while no
  * recorded socket is connecting, and a hash lookup while one is.
  */
@@ -440,7 +478,19 @@ int record_syn(unsigned long long *context) {
   struct sk_buff *skb = (void *)context[0];
   if (sockets_connecting == 0) return 0;
   struct sock *sk = BPF_CORE_READ(skb, sk);
-  if (sk) key_record(sk);
+  __u64 socket = (__u64)sk;
+  struct connect_record *record = bpf_map_lookup_elem(&connecting_sockets, &socket);
+  struct connect_key key = {};
+  if (!record || syn_sequence(skb, &key.initial_sequence) != 0 || read_key(sk, &key) != 0
+      || key.local_port == 0) {
+    return 0;
+  }
+  if (bpf_map_update_elem(&connect_records, &key, record, BPF_ANY) == 0) {
+    if (record->process_id != 0) count(CONNECT_COUNTER_RECORDED);
+  } else {
+    count(CONNECT_COUNTER_UPDATES_FAILED);
+  }
+  forget_connecting(socket);
   return 0;
 }
 

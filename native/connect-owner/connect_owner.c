@@ -10,10 +10,12 @@
  *     (connect_owner.h: the remote ports and the PID namespace of the connections recorded).
  *     Returns "" on success, else what failed, with libbpf's last message and the errno text.
  *     Opening again first closes what was open.
- *   lookUp(family, localAddress, localPort, remoteAddress, remotePort, record) -> errno
- *     family 4 or 6; addresses are Uint8Arrays of 4 or 16 bytes in network order; record is a
+ *   lookUp(family, localAddress, localPort, remoteAddress, remotePort, initialSequence,
+ *          record) -> errno
+ *     family 4 or 6; addresses are Uint8Arrays of 4 or 16 bytes in network order;
+ *     initialSequence the sequence number of the client's SYN; record is a
  *     Uint8Array of at least sizeof(struct connect_record) that receives the record when 0 is
- *     returned. ENOENT: no record for that four-tuple; EBADF: not open; another errno: the
+ *     returned. ENOENT: no record for that connection; EBADF: not open; another errno: the
  *     lookup failed. Throws only on arguments of the wrong type or size.
  *   counters(result) -> errno
  *     result: a Float64Array of CONNECT_COUNTER_COUNT that receives the counters, summed over
@@ -144,7 +146,7 @@ static int open_object(struct connect_owner_state *state, const char *path,
 
 static int look_up(const struct connect_owner_state *state, int family, const uint8_t *local,
                    uint16_t local_port, const uint8_t *remote, uint16_t remote_port,
-                   struct connect_record *record) {
+                   uint32_t initial_sequence, struct connect_record *record) {
   struct connect_key key;
   size_t address_bytes = family == 4 ? IPV4_BYTES : IPV6_BYTES;
   if (state->records_fd < 0) return EBADF;
@@ -152,6 +154,7 @@ static int look_up(const struct connect_owner_state *state, int family, const ui
   key.family = (uint8_t)family;
   key.local_port = local_port;
   key.remote_port = remote_port;
+  key.initial_sequence = initial_sequence;
   memcpy(key.local, local, address_bytes);
   memcpy(key.remote, remote, address_bytes);
   return bpf_map_lookup_elem(state->records_fd, &key, record) == 0 ? 0 : errno;
@@ -219,30 +222,32 @@ static napi_value open_export(napi_env env, napi_callback_info info) {
 }
 
 static napi_value look_up_export(napi_env env, napi_callback_info info) {
-  size_t argc = 6;
-  napi_value argv[6];
+  size_t argc = 7;
+  napi_value argv[7];
   struct connect_owner_state *state;
-  uint32_t family;
+  uint32_t family, initial_sequence;
   uint16_t local_port, remote_port;
   void *local, *remote, *record;
   size_t local_length, remote_length, record_length;
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok
       || napi_get_instance_data(env, (void **)&state) != napi_ok) return NULL;
-  if (argc != 6 || napi_get_value_uint32(env, argv[0], &family) != napi_ok
+  if (argc != 7 || napi_get_value_uint32(env, argv[0], &family) != napi_ok
       || (family != 4 && family != 6)
       || !typed_array(env, argv[1], napi_uint8_array, &local, &local_length)
       || !port(env, argv[2], &local_port)
       || !typed_array(env, argv[3], napi_uint8_array, &remote, &remote_length)
       || !port(env, argv[4], &remote_port)
-      || !typed_array(env, argv[5], napi_uint8_array, &record, &record_length)
+      || napi_get_value_uint32(env, argv[5], &initial_sequence) != napi_ok
+      || !typed_array(env, argv[6], napi_uint8_array, &record, &record_length)
       || local_length != (family == 4 ? IPV4_BYTES : IPV6_BYTES)
       || remote_length != local_length || record_length < sizeof(struct connect_record)) {
     napi_throw_type_error(env, NULL, "lookUp(family 4|6, Uint8Array, port, Uint8Array, port, "
-                          "Uint8Array(record size)): address sizes must match the family");
+                          "sequence, Uint8Array(record size)): address sizes must match the "
+                          "family");
     return NULL;
   }
   return errno_value(env, look_up(state, (int)family, local, local_port, remote, remote_port,
-                                  record));
+                                  initial_sequence, record));
 }
 
 static napi_value counters_export(napi_env env, napi_callback_info info) {

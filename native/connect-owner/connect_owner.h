@@ -10,15 +10,18 @@
 
 /*
  * Connections remembered, the oldest dropped first. The sensor looks a connection up when it
- * sees the SYN, milliseconds after the record was made, so this is hundreds of seconds of new
- * SMTP connections at a busy relay's rate. With CONNECTING_SOCKET_ENTRIES, about 10.6 MiB of
- * kernel memory.
+ * sees the SYN, milliseconds after the record was made, so this is seconds of new SMTP
+ * connections even at a busy relay's rate. With CONNECTING_SOCKET_ENTRIES, 12 MiB of kernel
+ * memory (8,224 bytes a record).
  */
 #define CONNECT_RECORD_ENTRIES 1024
-/* Sockets in SYN_SENT, usually for less than a round trip: as many as are connecting at once. */
-#define CONNECTING_SOCKET_ENTRIES 1024
-/* Longer executable paths and command lines are cut, and flagged. */
-#define CONNECT_RECORD_PATH_BYTES 1024
+/* Sockets in SYN_SENT until their SYN is queued, usually microseconds: those connecting at once. */
+#define CONNECTING_SOCKET_ENTRIES 512
+/*
+ * Longer executable paths and command lines are cut, and flagged: a path as long as PATH_MAX,
+ * which is all /proc/PID/exe can show, and as much argv as a page.
+ */
+#define CONNECT_RECORD_PATH_BYTES 4096
 #define CONNECT_RECORD_COMMAND_LINE_BYTES 4096
 
 #define CONNECT_RECORD_PATH_TRUNCATED 1
@@ -35,13 +38,19 @@
 #define CONNECT_COUNTER_OUTSIDE_PID_NAMESPACE 4
 #define CONNECT_COUNTER_COUNT 5
 
-/* family 4 or 6; addresses in network order, an IPv4 one in the first 4 bytes; ports host. */
+/*
+ * family 4 or 6; addresses in network order, an IPv4 one in the first 4 bytes; ports and the
+ * initial sequence number (the SYN's) in host order. The initial sequence number tells apart
+ * connections of one four-tuple: a later connection that takes it again, one in another network
+ * namespace, or a connect() that failed before its SYN (which is never recorded).
+ */
 struct connect_key {
   __u8 family;
   __u8 padding;
   __u16 local_port;
   __u16 remote_port;
   __u16 padding2;
+  __u32 initial_sequence;
   __u8 local[16];
   __u8 remote[16];
 };
@@ -62,13 +71,13 @@ struct connect_record {
 /*
  * What user space sets before attaching. Only connections to a remote port in port_bits (bit
  * port & 7 of byte port >> 3) are recorded, and only by processes the sensor can see: those in
- * its PID namespace (its inode, and its level: 0 for the initial one) or one below it, whose
- * pids are recorded as that namespace numbers them, as the sensor's /proc shows them.
+ * the PID namespace of its /proc (pid_namespace_inode) or one below it, whose pids are
+ * recorded as that namespace numbers them, as the sensor's /proc shows them.
  */
 struct connect_filter {
   __u8 port_bits[65536 / 8];
   __u32 pid_namespace_inode;
-  __u32 pid_namespace_level;
+  __u32 padding;
 };
 
 #endif

@@ -69,6 +69,7 @@ export class FlowTable<Session> {
       hash, segment.ipVersion === 4 ? 4 : 6, client.ip4, server.ip4, client.ip6, server.ip6,
       clientPort, serverPort, client.text, server.text, sawHandshake,
       sawHandshake ? segment.sequence : 0, time, segment.sequence,
+      sawHandshake && senderIsClient,
     );
     const head = this.buckets.get(hash);
     if (chainLength(head) < MAX_CHAIN_LENGTH) {

@@ -44,6 +44,8 @@ export class TcpFlow<Session> {
      * two connections of one 4-tuple opened in the same millisecond.
      */
     readonly firstSequence: number,
+    /** The flow was opened by the client's SYN: clientInitialSequence is the client's. */
+    readonly openedByClientSyn = false,
   ) {
     this.lastTime = startTime;
   }

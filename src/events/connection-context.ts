@@ -18,6 +18,8 @@ export interface ConnectionEndpoints {
    * same initial sequence number.
    */
   readonly firstSequence?: number;
+  /** The sequence number of the client's SYN, when the capture saw the connection from it. */
+  readonly clientInitialSequence?: number;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { constants, endianness } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -18,7 +18,7 @@ const OBJECT_PATH = fileURLToPath(new URL('connect_owner.bpf.o', BUILD_URL));
 interface ConnectOwnerAddon {
   open(objectPath: string, filter: Uint8Array): string;
   lookUp(family: 4 | 6, localAddress: Uint8Array, localPort: number, remoteAddress: Uint8Array,
-    remotePort: number, record: Uint8Array): number;
+    remotePort: number, initialSequence: number, record: Uint8Array): number;
   counters(result: Float64Array): number;
   close(): void;
   readonly constants: {
@@ -37,14 +37,14 @@ const FLAGS = 20;
 const PATH_LENGTH = 24;
 const COMMAND_LINE_LENGTH = 28;
 const PATH = 32;
-const PATH_BYTES = 1024;
+const PATH_BYTES = 4096;
 const COMMAND_LINE = PATH + PATH_BYTES;
 const COMMAND_LINE_BYTES = 4096;
 const RECORD_BYTES = COMMAND_LINE + COMMAND_LINE_BYTES;
 const PATH_TRUNCATED = 1;
 const COMMAND_LINE_TRUNCATED = 2;
 const COMMAND_LINE_UNREADABLE = 4;
-/* struct connect_filter: the port bits, then the PID namespace's inode and level. */
+/* struct connect_filter: the port bits, then the inode of the PID namespace, and padding. */
 const PORT_BITS_BYTES = 65536 / 8;
 const FILTER_BYTES = PORT_BITS_BYTES + 8;
 
@@ -56,7 +56,7 @@ export interface ConnectRecord {
   readonly userId: number;
   /** The thread group leader's start, in ns after boot (/proc/PID/stat field 22 is in ticks). */
   readonly startTimeNs: bigint;
-  /** The executable's path as /proc/PID/exe shows it; cut at 1,024 bytes (pathTruncated). */
+  /** The executable's path as /proc/PID/exe shows it; cut at 4,096 bytes (pathTruncated). */
   readonly imageFileName: string;
   /** argv joined by spaces, as from /proc/PID/cmdline; cut at 4,096 bytes. */
   readonly commandLine: string;
@@ -68,7 +68,11 @@ export interface ConnectRecord {
 
 /** Where the resolver finds connect records: ConnectRecords, or a test's table. */
 export interface ConnectRecordSource {
-  find(tuple: TcpTuple): ConnectRecord | undefined | 'failed';
+  /**
+   * The record of the connection whose client (the tuple's local side) sent its SYN with
+   * `initialSequence`, undefined when there is none, or 'failed' when the lookup itself failed.
+   */
+  find(tuple: TcpTuple, initialSequence: number): ConnectRecord | undefined | 'failed';
 }
 
 /** The kernel's counters (connect_counters in connect_owner.bpf.c). */
@@ -104,9 +108,9 @@ function loadAddon(): ConnectOwnerAddon | Error {
  * process exited, before /proc could be read, in one bpf() call: the resolver asks it before
  * /proc (docs/process-attribution.md, "Kernel connect records").
  *
- * Only processes the sensor can see are recorded: those of its PID namespace and the ones below
- * it, with their pids as the sensor's /proc numbers them; a client outside (the host's, for a
- * sensor in a container of its own) is as unknown to the records as to /proc.
+ * Only processes the sensor can see are recorded: those of the PID namespace of its /proc and
+ * the ones below it, with their pids as that /proc numbers them; a client outside (the host's,
+ * for a sensor in a container of its own) is as unknown to the records as to /proc.
  *
  * One per process: the addon holds one program per Node thread, and open() replaces it.
  * Sockets of every network namespace are recorded; the four-tuple is the key, so two
@@ -136,14 +140,14 @@ export class ConnectRecords implements ConnectRecordSource {
       throw unavailable('the addon was built from another connect_owner.h: rebuild it with '
         + 'npm run build:native');
     }
-    const failure = addon.open(OBJECT_PATH, connectFilter(ports, ownPidNamespace()));
+    const failure = addon.open(OBJECT_PATH, connectFilter(ports, procPidNamespace()));
     if (failure !== '') throw unavailable(failure);
     return new ConnectRecords(addon);
   }
 
-  find(tuple: TcpTuple): ConnectRecord | undefined | 'failed' {
+  find(tuple: TcpTuple, initialSequence: number): ConnectRecord | undefined | 'failed' {
     const error = this.addon.lookUp(tuple.family, tuple.localAddressBytes, tuple.localPort,
-      tuple.remoteAddressBytes, tuple.remotePort, this.record);
+      tuple.remoteAddressBytes, tuple.remotePort, initialSequence, this.record);
     if (error !== 0) return error === constants.errno.ENOENT ? undefined : 'failed';
     // Process id 0: connected by a process outside the sensor's PID namespace.
     return this.record.readUInt32LE(PROCESS_ID) === 0 ? undefined : decodeRecord(this.record);
@@ -172,26 +176,26 @@ function unavailable(reason: string): ProcError {
     `kernel connect records are unavailable: ${reason}`);
 }
 
-/** The sensor's PID namespace: its inode, and its depth (NSpid lists one pid per level). */
-function ownPidNamespace(): { inode: number; level: number } {
-  let inode: number;
-  let status: string;
-  try {
-    inode = statSync('/proc/self/ns/pid').ino;
-    status = readFileSync('/proc/self/status', 'latin1');
-  } catch (error) {
-    throw unavailable(`the sensor's PID namespace cannot be read (${String(error)})`);
+/**
+ * The inode of the PID namespace whose numbers the sensor's /proc shows: that of its pid 1,
+ * which is that namespace's init (a sensor in a PID namespace of its own with the host's /proc
+ * sees the host's pids). Its own namespace when pid 1's is not readable.
+ */
+function procPidNamespace(): number {
+  for (const path of ['/proc/1/ns/pid', '/proc/self/ns/pid']) {
+    try {
+      return statSync(path).ino;
+    } catch {
+      // the next one
+    }
   }
-  const pids = /\nNSpid:\s*([\d\s]+?)\n/.exec(status)?.[1].trim().split(/\s+/) ?? ['1'];
-  return { inode, level: pids.length - 1 };
+  throw unavailable('the PID namespace of /proc cannot be read');
 }
 
-function connectFilter(ports: readonly number[],
-  namespace: { inode: number; level: number }): Uint8Array {
+function connectFilter(ports: readonly number[], pidNamespaceInode: number): Uint8Array {
   const filter = Buffer.alloc(FILTER_BYTES);
   for (const port of ports) filter[port >> 3] |= 1 << (port & 7);
-  filter.writeUInt32LE(namespace.inode, PORT_BITS_BYTES);
-  filter.writeUInt32LE(namespace.level, PORT_BITS_BYTES + 4);
+  filter.writeUInt32LE(pidNamespaceInode, PORT_BITS_BYTES);
   return filter;
 }
 
@@ -207,9 +211,26 @@ function decodeRecord(record: Buffer): ConnectRecord {
     userId: record.readUInt32LE(USER_ID),
     startTimeNs: record.readBigUInt64LE(START_TIME_NS),
     imageFileName: record.toString('utf8', PATH, PATH + pathLength),
-    commandLine: commandLineText(record.subarray(COMMAND_LINE), commandLineLength),
+    commandLine: commandLineText(record.subarray(COMMAND_LINE),
+      (flags & COMMAND_LINE_TRUNCATED) === 0 ? commandLineLength
+        : wholeCharactersLength(record.subarray(COMMAND_LINE), commandLineLength)),
     pathTruncated: (flags & PATH_TRUNCATED) !== 0,
     commandLineTruncated: (flags & COMMAND_LINE_TRUNCATED) !== 0,
     commandLineUnreadable: (flags & COMMAND_LINE_UNREADABLE) !== 0,
   };
+}
+
+/**
+ * `length` less the bytes of a UTF-8 character the cut left incomplete at the end, so that a
+ * cut command line does not end in U+FFFD (RFC 3629 section 3: a lead byte says how many
+ * continuation bytes, 10xxxxxx, follow).
+ */
+function wholeCharactersLength(bytes: Buffer, length: number): number {
+  for (let back = 1; back <= 4 && back <= length; back++) {
+    const byte = bytes[length - back];
+    if ((byte & 0xc0) === 0x80) continue;
+    const needed = byte >= 0xf0 ? 4 : byte >= 0xe0 ? 3 : byte >= 0xc0 ? 2 : 1;
+    return needed > back ? length - back : length;
+  }
+  return length;
 }

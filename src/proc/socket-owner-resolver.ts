@@ -1,12 +1,14 @@
 import { readlinkSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import type { ConnectRecordSource } from './connect-records.js';
+import type { ConnectRecord, ConnectRecordSource } from './connect-records.js';
 import { LruMap } from './lru-map.js';
 import { NetworkNamespaces } from './network-namespaces.js';
 import { ProcError } from './proc-error.js';
 import { DEFAULT_PROC_LIMITS, type ProcLimits } from './proc-limits.js';
 import { ProcessDetailsReader } from './process-details-reader.js';
+import { ProcFileReader } from './proc-file-reader.js';
+import { parseProcessStat } from './process-stat.js';
 import { type ProcessInfo, UNKNOWN_PROCESS } from './process-info.js';
 import { ANY_SOCKET, ProcessScanner } from './process-scanner.js';
 import { ScanBudget } from './scan-budget.js';
@@ -39,6 +41,14 @@ export interface SocketOwnerResolverOptions {
    */
   connectRecords?: ConnectRecordSource;
 }
+
+/**
+ * /proc/PID/stat times count USER_HZ ticks, 100 a second on every architecture Linux runs
+ * mail hosts on (x86, arm64, ppc64le, s390x); a record's start time is in ns.
+ */
+const NANOSECONDS_PER_TICK = 10_000_000;
+/** /proc/PID/stat is under 400 bytes; a long comm cannot make it longer than this. */
+const MAX_STAT_BYTES = 1024;
 
 /**
  * What a connection lookup returns when the connection has no socket a process could hold: not
@@ -85,6 +95,8 @@ export class SocketOwnerResolver {
   private readonly details: ProcessDetailsReader;
   private readonly users: UserNameTable;
   private readonly connectRecords: ConnectRecordSource | undefined;
+  private readonly procRoot: string;
+  private readonly statReader = new ProcFileReader(MAX_STAT_BYTES);
   private readonly elapsedClock: () => number;
   /**
    * A full scan is the only way to find a new socket of a long-running process that owned no
@@ -135,38 +147,44 @@ export class SocketOwnerResolver {
     this.details = new ProcessDetailsReader(procRoot, this.users, limits.maxCommandLineBytes,
       stats);
     this.connectRecords = options.connectRecords;
+    this.procRoot = procRoot;
   }
 
   /**
    * The process that owns the socket of the connection (the local side is the client), or
    * UNKNOWN_PROCESS: the connect record's process when there is one, else /proc's owner.
-   * Addresses are IPv4 or IPv6 text as the capture saw them; an IPv4 connection is also found
-   * when an IPv6 socket holds it as IPv4-mapped addresses.
+   * `clientInitialSequence` is the sequence number of the client's SYN, which tells the
+   * connection's record from those of other connections on the same four-tuple; without it
+   * (a connection captured after its SYN) only /proc is asked. Addresses are IPv4 or IPv6 text
+   * as the capture saw them; an IPv4 connection is also found when an IPv6 socket holds it as
+   * IPv4-mapped addresses.
    */
   resolve(
     localAddress: string, localPort: number, remoteAddress: string, remotePort: number,
-    now: number,
+    now: number, clientInitialSequence?: number,
   ): ProcessInfo {
     const started = this.elapsedClock();
     const tuple = this.parse(localAddress, localPort, remoteAddress, remotePort);
     if (tuple === undefined) return this.count(UNKNOWN_PROCESS, started);
-    const recorded = this.recordedConnector(tuple);
+    const recorded = clientInitialSequence === undefined ? UNKNOWN_PROCESS
+      : this.recordedConnector(tuple, clientInitialSequence);
     return this.count(recorded !== UNKNOWN_PROCESS ? recorded
       : this.lookUpConnection(tuple, now), started);
   }
 
   /**
-   * resolve() from the kernel connect records alone, reading nothing in /proc: for a client
-   * whose owner was not found at its first packet, asked again once its handshake is over,
-   * when the record of a connection that was still connecting then is there.
+   * resolve() from the kernel connect records alone, reading /proc only to complete a cut
+   * record: for a client whose owner was not found at its first packet, asked again once its
+   * handshake is over.
    */
   resolveRecorded(
     localAddress: string, localPort: number, remoteAddress: string, remotePort: number,
+    clientInitialSequence: number,
   ): ProcessInfo {
     const started = this.elapsedClock();
     const tuple = this.parse(localAddress, localPort, remoteAddress, remotePort);
-    return this.count(tuple === undefined ? UNKNOWN_PROCESS : this.recordedConnector(tuple),
-      started);
+    return this.count(tuple === undefined ? UNKNOWN_PROCESS
+      : this.recordedConnector(tuple, clientInitialSequence), started);
   }
 
   /** Whether resolveRecorded() can find anything: the resolver has connect records. */
@@ -254,18 +272,17 @@ export class SocketOwnerResolver {
    * where /proc costs reads and maybe scans, it names the process even when the socket or the
    * process is gone by now, and it cannot race.
    */
-  private recordedConnector(tuple: TcpTuple): ProcessInfo {
+  private recordedConnector(tuple: TcpTuple, initialSequence: number): ProcessInfo {
     if (this.connectRecords === undefined) return UNKNOWN_PROCESS;
-    const record = this.connectRecords.find(tuple);
+    const record = this.connectRecords.find(tuple, initialSequence);
     if (record === undefined || record === 'failed') {
       this.stats.connect_record_misses++;
       if (record === 'failed') this.stats.connect_record_errors++;
       return UNKNOWN_PROCESS;
     }
     this.stats.connect_record_hits++;
-    if (record.commandLineTruncated) this.stats.command_lines_truncated++;
     const userId = String(record.userId);
-    return {
+    const process = {
       processId: String(record.processId),
       parentProcessId: String(record.parentProcessId),
       userId,
@@ -273,6 +290,34 @@ export class SocketOwnerResolver {
       imageFileName: record.imageFileName,
       commandLine: record.commandLine,
     };
+    return record.pathTruncated || record.commandLineTruncated
+      ? this.completedFromProc(record, process) : process;
+  }
+
+  /**
+   * A record whose path or command line the kernel cut, completed from /proc while its process
+   * still runs (the same pid and start time): /proc has the whole path, and command lines up to
+   * maxCommandLineBytes. Counted in connect_records_completed; what stays cut is counted with
+   * the other cut paths and command lines.
+   */
+  private completedFromProc(record: ConnectRecord, process: ProcessInfo): ProcessInfo {
+    const stat = this.statReader.read(`${this.procRoot}/${record.processId}/stat`);
+    const running = stat === undefined ? undefined : parseProcessStat(stat);
+    const recordedTicks = Math.floor(Number(record.startTimeNs) / NANOSECONDS_PER_TICK);
+    const now = running?.startTime === recordedTicks
+      ? this.details.read(record.processId) : UNKNOWN_PROCESS;
+    const imageFileName = record.pathTruncated && now.imageFileName !== ''
+      ? now.imageFileName : process.imageFileName;
+    const commandLine = record.commandLineTruncated && now.commandLine !== ''
+      ? now.commandLine : process.commandLine;
+    if (now !== UNKNOWN_PROCESS) this.stats.connect_records_completed++;
+    if (record.pathTruncated && imageFileName === process.imageFileName) {
+      this.stats.image_file_names_truncated++;
+    }
+    if (record.commandLineTruncated && commandLine === process.commandLine) {
+      this.stats.command_lines_truncated++;
+    }
+    return { ...process, imageFileName, commandLine };
   }
 
   /**

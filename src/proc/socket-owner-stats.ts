@@ -87,6 +87,10 @@ export class SocketOwnerStats {
   connect_record_misses = 0;
   /** Of connect_record_misses, the lookup itself failed (an errno other than ENOENT). */
   connect_record_errors = 0;
+  /** Records the kernel had cut (path or command line) completed from /proc, still running. */
+  connect_records_completed = 0;
+  /** Executable paths cut in a connect record and not completed from /proc. */
+  image_file_names_truncated = 0;
   /** Processes whose fd folder was read, by any kind of scan. */
   processes_scanned = 0;
   command_lines_truncated = 0;

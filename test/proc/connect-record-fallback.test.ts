@@ -13,6 +13,8 @@ import { FakeProcRoot, SENSOR_PID, tcpLine } from './fake-proc-root.js';
 const CLIENT = '10.0.0.5';
 const SERVER = '198.51.100.25';
 const NOW = 1_700_000_000_000;
+/** The sequence number of each client's SYN here; a record is found by it and the tuple. */
+const SYN_SEQUENCE = 3_000_000_007;
 
 /** What the kernel would have recorded of a python3 run by alice (uid 1000). */
 const PYTHON_RECORD: ConnectRecord = {
@@ -26,9 +28,9 @@ class RecordTable implements ConnectRecordSource {
   readonly asked: string[] = [];
   constructor(private readonly records: Map<number, ConnectRecord | 'failed'>) {}
 
-  find(tuple: TcpTuple): ConnectRecord | undefined | 'failed' {
+  find(tuple: TcpTuple, initialSequence: number): ConnectRecord | undefined | 'failed' {
     this.asked.push(tuple.key);
-    return this.records.get(tuple.localPort);
+    return initialSequence === SYN_SEQUENCE ? this.records.get(tuple.localPort) : undefined;
   }
 }
 
@@ -59,7 +61,7 @@ describe('SocketOwnerResolver with kernel connect records', () => {
   test('a client whose socket is gone is named by its record, user name from passwd', () => {
     const records = new RecordTable(new Map([[50001, PYTHON_RECORD]]));
     const resolver = new SocketOwnerResolver({ procRoot: proc.root, connectRecords: records });
-    assert.deepEqual(resolver.resolve(CLIENT, 50001, SERVER, 25, NOW), {
+    assert.deepEqual(resolver.resolve(CLIENT, 50001, SERVER, 25, NOW, SYN_SEQUENCE), {
       processId: '4242', parentProcessId: '4200', userId: '1000', userName: 'alice',
       imageFileName: '/usr/bin/python3.11', commandLine: '/usr/bin/python3 send.py' });
     const { hits, misses, connect_record_hits, connect_record_misses } = resolver.stats;
@@ -71,7 +73,7 @@ describe('SocketOwnerResolver with kernel connect records', () => {
     () => {
       const records = new RecordTable(new Map([[50000, PYTHON_RECORD]]));
       const resolver = new SocketOwnerResolver({ procRoot: proc.root, connectRecords: records });
-      assert.equal(resolver.resolve(CLIENT, 50000, SERVER, 25, NOW).processId, '4242',
+      assert.equal(resolver.resolve(CLIENT, 50000, SERVER, 25, NOW, SYN_SEQUENCE).processId, '4242',
         'the record, though /proc shows swaks holding the socket now');
       assert.equal(resolver.stats.full_scans + resolver.stats.socket_table_reads
         + resolver.stats.processes_scanned, 0);
@@ -80,7 +82,7 @@ describe('SocketOwnerResolver with kernel connect records', () => {
   test('without a record, /proc answers as without records', () => {
     const records = new RecordTable(new Map());
     const resolver = new SocketOwnerResolver({ procRoot: proc.root, connectRecords: records });
-    assert.equal(resolver.resolve(CLIENT, 50000, SERVER, 25, NOW).processId, '601');
+    assert.equal(resolver.resolve(CLIENT, 50000, SERVER, 25, NOW, SYN_SEQUENCE).processId, '601');
     assert.equal(records.asked.length, 1);
     assert.equal(resolver.stats.connect_record_misses, 1);
   });
@@ -88,8 +90,8 @@ describe('SocketOwnerResolver with kernel connect records', () => {
   test('no record, or a failed lookup: unknown, and counted', () => {
     const records = new RecordTable(new Map([[50002, 'failed']]));
     const resolver = new SocketOwnerResolver({ procRoot: proc.root, connectRecords: records });
-    assert.equal(resolver.resolve(CLIENT, 50001, SERVER, 25, NOW), UNKNOWN_PROCESS);
-    assert.equal(resolver.resolve(CLIENT, 50002, SERVER, 25, NOW), UNKNOWN_PROCESS);
+    assert.equal(resolver.resolve(CLIENT, 50001, SERVER, 25, NOW, SYN_SEQUENCE), UNKNOWN_PROCESS);
+    assert.equal(resolver.resolve(CLIENT, 50002, SERVER, 25, NOW, SYN_SEQUENCE), UNKNOWN_PROCESS);
     const { misses, connect_record_misses, connect_record_errors } = resolver.stats;
     assert.deepEqual({ misses, connect_record_misses, connect_record_errors },
       { misses: 2, connect_record_misses: 2, connect_record_errors: 1 });
@@ -98,8 +100,8 @@ describe('SocketOwnerResolver with kernel connect records', () => {
   test('resolveRecorded reads the records only, nothing in /proc', () => {
     const records = new RecordTable(new Map([[50001, PYTHON_RECORD]]));
     const resolver = new SocketOwnerResolver({ procRoot: proc.root, connectRecords: records });
-    assert.equal(resolver.resolveRecorded(CLIENT, 50001, SERVER, 25).processId, '4242');
-    assert.equal(resolver.resolveRecorded(CLIENT, 50000, SERVER, 25), UNKNOWN_PROCESS,
+    assert.equal(resolver.resolveRecorded(CLIENT, 50001, SERVER, 25, SYN_SEQUENCE).processId, '4242');
+    assert.equal(resolver.resolveRecorded(CLIENT, 50000, SERVER, 25, SYN_SEQUENCE), UNKNOWN_PROCESS,
       'no record: unknown, though /proc would name swaks');
     assert.equal(resolver.stats.full_scans + resolver.stats.socket_table_reads
       + resolver.stats.processes_scanned, 0);
@@ -107,11 +109,38 @@ describe('SocketOwnerResolver with kernel connect records', () => {
     assert.equal(new SocketOwnerResolver({ procRoot: proc.root }).hasConnectRecords, false);
   });
 
-  test('a truncated command line is counted with those read from /proc', () => {
-    const cut = { ...PYTHON_RECORD, commandLineTruncated: true };
+  test('another SYN on the same four-tuple is another connection: its record is not taken',
+    () => {
+      const records = new RecordTable(new Map([[50000, PYTHON_RECORD]]));
+      const resolver = new SocketOwnerResolver({ procRoot: proc.root, connectRecords: records });
+      assert.equal(resolver.resolve(CLIENT, 50000, SERVER, 25, NOW, SYN_SEQUENCE + 1).processId,
+        '601', '/proc\'s owner');
+      assert.equal(resolver.stats.connect_record_misses, 1);
+    });
+
+  test('a connection captured after its SYN: /proc only, no record asked', () => {
+    const records = new RecordTable(new Map([[50000, PYTHON_RECORD]]));
+    const resolver = new SocketOwnerResolver({ procRoot: proc.root, connectRecords: records });
+    assert.equal(resolver.resolve(CLIENT, 50000, SERVER, 25, NOW).processId, '601');
+    assert.deepEqual(records.asked, []);
+  });
+
+  test('a cut record is completed from /proc while its process runs, not after', () => {
+    const fullCommandLine = ['/usr/bin/python3', 'send.py', 'x'.repeat(5000)];
+    // Started at tick 12,300: the record's 123 s after boot, in USER_HZ (100) ticks.
+    proc.addProcess({ pid: 4242, parentProcessId: 4200, startTime: 12_300, comm: 'python3',
+      uids: [1000, 1000, 1000, 1000], exe: '/usr/bin/python3.11', argv: fullCommandLine });
+    const cut = { ...PYTHON_RECORD, commandLine: fullCommandLine.join(' ').slice(0, 4096),
+      commandLineTruncated: true };
+    const reused = { ...cut, startTimeNs: 99_000_000_000n };
     const resolver = new SocketOwnerResolver({ procRoot: proc.root,
-      connectRecords: new RecordTable(new Map([[50001, cut]])) });
-    resolver.resolve(CLIENT, 50001, SERVER, 25, NOW);
-    assert.equal(resolver.stats.command_lines_truncated, 1);
+      connectRecords: new RecordTable(new Map([[50001, cut], [50002, reused]])) });
+    const completed = resolver.resolve(CLIENT, 50001, SERVER, 25, NOW, SYN_SEQUENCE);
+    assert.equal(completed.commandLine, fullCommandLine.join(' '));
+    const stillCut = resolver.resolve(CLIENT, 50002, SERVER, 25, NOW, SYN_SEQUENCE);
+    assert.equal(stillCut.commandLine.length, 4096, 'pid 4242 is another process by now');
+    const { connect_records_completed, command_lines_truncated } = resolver.stats;
+    assert.deepEqual({ connect_records_completed, command_lines_truncated },
+      { connect_records_completed: 1, command_lines_truncated: 1 });
   });
 });

@@ -4,12 +4,13 @@ import { once } from 'node:events';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, unlinkSync }
   from 'node:fs';
 import { createServer, type Server } from 'node:net';
-import { tmpdir } from 'node:os';
+import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { commandLineText } from '../../src/proc/command-line-text.js';
 import { type ConnectRecord, ConnectRecords } from '../../src/proc/connect-records.js';
 import { TcpTuple } from '../../src/proc/tcp-tuple.js';
+import { SynWatcher } from '../helpers/syn-watcher.js';
 
 const PYTHON = '/usr/bin/python3';
 /** USER_HZ: /proc/PID/stat counts times in these ticks (getconf CLK_TCK). */
@@ -23,6 +24,24 @@ const CLIENT_SCRIPT = 'import socket,sys; sys.stdin.readline(); '
   + 'f=socket.AF_INET6 if ":" in sys.argv[1] else socket.AF_INET; s=socket.socket(f); '
   + 's.connect((sys.argv[1], int(sys.argv[2]))); print(s.getsockname()[1], flush=True); '
   + 'sys.stdin.read(); s.close()';
+
+/**
+ * CLIENT_SCRIPT's client, its socket bound first to port argv[1] with SO_REUSEADDR, so that
+ * two connections can have one four-tuple; the arguments after the port are CLIENT_SCRIPT's.
+ */
+const BOUND_CLIENT = 'import socket,sys; port=int(sys.argv.pop(1)); real=socket.socket\n'
+  + 'def bound(*a, **k):\n s=real(*a, **k); s.setsockopt(socket.SOL_SOCKET, '
+  + 'socket.SO_REUSEADDR, 1); s.bind(("127.0.0.1", port)); return s\n'
+  + 'socket.socket=bound; sys.argv.pop(1); exec(sys.argv.pop(1))';
+
+/** A local port no socket uses now, as the kernel picks one. */
+async function freeLocalPort(): Promise<number> {
+  const probe = createServer().listen(0, '127.0.0.1');
+  await once(probe, 'listening');
+  const { port } = probe.address() as { port: number };
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
 
 const refusal = process.getuid?.() === 0 ? false : 'loading a BPF program needs root';
 
@@ -58,11 +77,13 @@ describe('ConnectRecords: the kernel records who connected, on this machine\'s k
     const servers: Server[] = [];
     const scratch = mkdtempSync(join(tmpdir(), 'connect-records-'));
     let records: ConnectRecords;
+    const syns = new Map<number, SynWatcher>();
     let smtpPort: number;
     let otherPort: number;
 
     const listen = async (host: string, port = 0): Promise<number> => {
-      const server = createServer((socket) => socket.on('error', () => {}));
+      // Closes its side when the client does, so that a four-tuple can be used again.
+      const server = createServer((socket) => socket.on('error', () => {}).resume());
       servers.push(server);
       server.listen(port, host);
       await once(server, 'listening');
@@ -76,7 +97,11 @@ describe('ConnectRecords: the kernel records who connected, on this machine\'s k
         String(port), ...extraArguments], { stdio: ['pipe', 'pipe', 'inherit'] });
       children.push(child);
       child.stdin!.write('go\n');
-      const [line] = await once(child.stdout!, 'data') as [Buffer];
+      const printed = once(child.stdout!, 'data') as Promise<[Buffer]>;
+      const exited = once(child, 'exit').then(([code]) => {
+        throw new Error(`the client exited (${String(code)}) before it connected`);
+      });
+      const [line] = await Promise.race([printed, exited]);
       return { child, localPort: Number(line.toString().trim()) };
     };
 
@@ -85,18 +110,22 @@ describe('ConnectRecords: the kernel records who connected, on this machine\'s k
       if (client.child.exitCode === null) await once(client.child, 'exit');
     };
 
-    const find = (local: string, localPort: number, remote: string, remotePort: number) =>
-      records.find(TcpTuple.parse(local, localPort, remote, remotePort)!);
+    /** The record of the connection whose SYN tcpdump saw from local:localPort. */
+    const find = async (local: string, localPort: number, remote: string, remotePort: number) =>
+      records.find(TcpTuple.parse(local, localPort, remote, remotePort)!,
+        await syns.get(remotePort)!.sequenceOf(local, localPort));
 
     before(async () => {
       smtpPort = await listen('127.0.0.1');
       await listen('::1', smtpPort);
       otherPort = await listen('127.0.0.1');
+      for (const port of [smtpPort, otherPort]) syns.set(port, await SynWatcher.start(port));
       records = ConnectRecords.open([smtpPort, 2525]);
     });
 
     after(async () => {
       records?.close();
+      for (const watcher of syns.values()) await watcher.stop();
       for (const child of children) child.kill('SIGKILL');
       for (const server of servers) server.close();
       rmSync(scratch, { recursive: true, force: true });
@@ -106,7 +135,7 @@ describe('ConnectRecords: the kernel records who connected, on this machine\'s k
       async () => {
         const client = await connectClient('127.0.0.1', smtpPort, [PYTHON],
           ['an argument', '', 'last']);
-        const record = find('127.0.0.1', client.localPort, '127.0.0.1', smtpPort);
+        const record = await find('127.0.0.1', client.localPort, '127.0.0.1', smtpPort);
         assert.ok(record !== undefined && record !== 'failed', 'recorded');
         assert.deepEqual(recordView(record), procView(client.child.pid!));
         assert.equal(record.imageFileName, '/usr/bin/python3.11', 'the link resolved, as exe');
@@ -121,7 +150,7 @@ describe('ConnectRecords: the kernel records who connected, on this machine\'s k
       const expected = procView(client.child.pid!);
       await finish(client);
       assert.throws(() => readlinkSync(`/proc/${client.child.pid}/exe`), 'the process is gone');
-      const record = find('127.0.0.1', client.localPort, '127.0.0.1', smtpPort);
+      const record = await find('127.0.0.1', client.localPort, '127.0.0.1', smtpPort);
       assert.ok(record !== undefined && record !== 'failed');
       assert.deepEqual(recordView(record), expected);
     });
@@ -129,11 +158,11 @@ describe('ConnectRecords: the kernel records who connected, on this machine\'s k
     test('IPv6, and IPv4 through an IPv6 socket (IPv4-mapped), which sends IPv4 packets',
       async () => {
         const v6 = await connectClient('::1', smtpPort);
-        const v6Record = find('::1', v6.localPort, '::1', smtpPort);
+        const v6Record = await find('::1', v6.localPort, '::1', smtpPort);
         assert.ok(v6Record !== undefined && v6Record !== 'failed');
         assert.equal(v6Record.processId, v6.child.pid);
         const mapped = await connectClient('::ffff:127.0.0.1', smtpPort);
-        const mappedRecord = find('127.0.0.1', mapped.localPort, '127.0.0.1', smtpPort);
+        const mappedRecord = await find('127.0.0.1', mapped.localPort, '127.0.0.1', smtpPort);
         assert.ok(mappedRecord !== undefined && mappedRecord !== 'failed');
         assert.equal(mappedRecord.processId, mapped.child.pid);
         await Promise.all([finish(v6), finish(mapped)]);
@@ -163,7 +192,7 @@ describe('ConnectRecords: the kernel records who connected, on this machine\'s k
           const state = spawnSync('ss', ['-Htn', 'state', 'syn-sent', 'sport', `= ${localPort}`],
             { encoding: 'utf8' }).stdout;
           assert.match(state, /198\.18\.0\.2/, 'still in SYN_SENT');
-          const record = find('198.18.0.1', localPort, '198.18.0.2', smtpPort);
+          const record = await find('198.18.0.1', localPort, '198.18.0.2', smtpPort);
           assert.ok(record !== undefined && record !== 'failed', 'recorded by four-tuple');
           assert.equal(record.processId, child.pid);
           await finish({ child, localPort });
@@ -181,7 +210,7 @@ describe('ConnectRecords: the kernel records who connected, on this machine\'s k
         const forked = readFileSync(`/proc/${unshare}/task/${unshare}/children`, 'utf8')
           .trim().split(' ').map(Number);
         assert.equal(forked.length, 1);
-        const record = find('127.0.0.1', client.localPort, '127.0.0.1', smtpPort);
+        const record = await find('127.0.0.1', client.localPort, '127.0.0.1', smtpPort);
         assert.ok(record !== undefined && record !== 'failed');
         assert.deepEqual(recordView(record), procView(forked[0]));
         assert.equal(record.parentProcessId, unshare);
@@ -195,7 +224,7 @@ describe('ConnectRecords: the kernel records who connected, on this machine\'s k
           + 'target=lambda: subprocess.run(sys.argv[1:])); t.start(); t.join()';
         const parent = await connectClient('127.0.0.1', smtpPort, [PYTHON, '-c', parentScript,
           PYTHON]);
-        const record = find('127.0.0.1', parent.localPort, '127.0.0.1', smtpPort);
+        const record = await find('127.0.0.1', parent.localPort, '127.0.0.1', smtpPort);
         assert.ok(record !== undefined && record !== 'failed');
         assert.equal(record.parentProcessId, parent.child.pid, 'the thread group, as PPid');
         assert.deepEqual(recordView(record), procView(record.processId));
@@ -204,7 +233,7 @@ describe('ConnectRecords: the kernel records who connected, on this machine\'s k
 
     test('a connection to a port not asked for is not recorded', async () => {
       const client = await connectClient('127.0.0.1', otherPort);
-      assert.equal(find('127.0.0.1', client.localPort, '127.0.0.1', otherPort), undefined);
+      assert.equal(await find('127.0.0.1', client.localPort, '127.0.0.1', otherPort), undefined);
       await finish(client);
     });
 
@@ -221,7 +250,7 @@ describe('ConnectRecords: the kernel records who connected, on this machine\'s k
           const namespaced = await connectClient('127.0.0.1', smtpPort,
             ['unshare', '--mount', '--propagation', 'private', copy]);
           for (const client of [onMount, namespaced]) {
-            const record = find('127.0.0.1', client.localPort, '127.0.0.1', smtpPort);
+            const record = await find('127.0.0.1', client.localPort, '127.0.0.1', smtpPort);
             assert.ok(record !== undefined && record !== 'failed');
             assert.equal(record.imageFileName, copy);
             assert.equal(record.imageFileName, procView(client.child.pid!).imageFileName);
@@ -235,7 +264,7 @@ describe('ConnectRecords: the kernel records who connected, on this machine\'s k
           unlinkSync(deleted);
           child.stdin!.write('go\n');
           const [line] = await once(child.stdout!, 'data') as [Buffer];
-          const record = find('127.0.0.1', Number(line.toString()), '127.0.0.1', smtpPort);
+          const record = await find('127.0.0.1', Number(line.toString()), '127.0.0.1', smtpPort);
           assert.ok(record !== undefined && record !== 'failed');
           assert.equal(record.imageFileName, deleted, 'the path it ran from');
           await Promise.all([finish(onMount), finish(namespaced),
@@ -245,7 +274,7 @@ describe('ConnectRecords: the kernel records who connected, on this machine\'s k
         }
       });
 
-    test('a path over 1,024 bytes and a command line over 4,096 are cut, and flagged',
+    test('a path of 1,200 bytes is whole, a command line over 4,096 bytes cut and flagged',
       async () => {
         let folder = scratch;
         for (let depth = 0; depth < 6; depth++) folder = join(folder, 'd'.repeat(200));
@@ -253,22 +282,87 @@ describe('ConnectRecords: the kernel records who connected, on this machine\'s k
         const deep = join(folder, 'python');
         copyFileSync('/usr/bin/python3.11', deep);
         const client = await connectClient('127.0.0.1', smtpPort, [deep], ['x'.repeat(5000)]);
-        const record = find('127.0.0.1', client.localPort, '127.0.0.1', smtpPort);
+        const record = await find('127.0.0.1', client.localPort, '127.0.0.1', smtpPort);
         assert.ok(record !== undefined && record !== 'failed');
-        assert.ok(deep.length > 1024);
-        assert.equal(record.imageFileName, deep.slice(0, 1024));
-        assert.equal(record.pathTruncated, true);
+        assert.ok(deep.length > 1200);
+        assert.equal(record.imageFileName, deep);
+        assert.equal(record.pathTruncated, false);
         const full = procView(client.child.pid!).commandLine;
         assert.equal(record.commandLine, full.slice(0, 4096));
         assert.equal(record.commandLineTruncated, true);
         await finish(client);
       });
 
+    test('a program run from a memfd (fileless): named as /proc names it, /memfd:NAME', async () => {
+      const script = 'import os,sys; fd=os.memfd_create("mailer"); '
+        + 'os.write(fd, open("/usr/bin/python3.11","rb").read()); '
+        + 'os.execv(f"/proc/self/fd/{fd}", ["mailer"] + sys.argv[1:])';
+      const client = await connectClient('127.0.0.1', smtpPort, [PYTHON, '-c', script]);
+      const record = await find('127.0.0.1', client.localPort, '127.0.0.1', smtpPort);
+      assert.ok(record !== undefined && record !== 'failed');
+      assert.equal(record.imageFileName, '/memfd:mailer');
+      assert.deepEqual(recordView(record), procView(client.child.pid!));
+      await finish(client);
+    });
+
+    test('a title written over argv ($0 in perl): the command line is the title, as in /proc',
+      async () => {
+        const script = '$0 = "amavisd (ch5-avail)"; use IO::Socket::INET; $| = 1; <STDIN>; '
+          + 'my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1", PeerPort => $ARGV[0]) '
+          + 'or die; print $s->sockport, "\\n"; local $/; <STDIN>;';
+        const child = spawn('perl', ['-e', script, String(smtpPort), 'padding'.repeat(30)],
+          { stdio: ['pipe', 'pipe', 'inherit'] });
+        children.push(child);
+        child.stdin!.write('go\n');
+        const [line] = await once(child.stdout!, 'data') as [Buffer];
+        const record = await find('127.0.0.1', Number(line.toString()), '127.0.0.1', smtpPort);
+        assert.ok(record !== undefined && record !== 'failed');
+        assert.equal(procView(child.pid!).commandLine, 'amavisd (ch5-avail)');
+        assert.equal(record.commandLine, 'amavisd (ch5-avail)');
+        await finish({ child, localPort: 0 });
+      });
+
+    test('one four-tuple, two connections: each record names its own process, by its SYN',
+      async () => {
+        const localPort = await freeLocalPort();
+        const first = await connectClient('127.0.0.1', smtpPort, [PYTHON, '-c', BOUND_CLIENT,
+          String(localPort)]);
+        await finish(first);
+        const second = await connectClient('127.0.0.1', smtpPort, [PYTHON, '-c', BOUND_CLIENT,
+          String(localPort)]);
+        const [firstSyn, secondSyn] = await syns.get(smtpPort)!.sequencesOf('127.0.0.1',
+          localPort, 2);
+        const tuple = TcpTuple.parse('127.0.0.1', localPort, '127.0.0.1', smtpPort)!;
+        const firstRecord = records.find(tuple, firstSyn);
+        const secondRecord = records.find(tuple, secondSyn);
+        assert.ok(firstRecord !== undefined && firstRecord !== 'failed');
+        assert.ok(secondRecord !== undefined && secondRecord !== 'failed');
+        assert.equal(firstRecord.processId, first.child.pid);
+        assert.equal(secondRecord.processId, second.child.pid);
+        await finish(second);
+      });
+
+    test('a connect() that fails on a four-tuple in use leaves its record alone', async () => {
+      const localPort = await freeLocalPort();
+      const client = await connectClient('127.0.0.1', smtpPort, [PYTHON, '-c', BOUND_CLIENT,
+        String(localPort)]);
+      // Bound to the same port (SO_REUSEADDR), to the same server: EADDRNOTAVAIL, no SYN.
+      const decoy = spawnSync(PYTHON, ['-c', 'import socket,sys; s=socket.socket(); '
+        + 's.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); '
+        + 's.bind(("127.0.0.1", int(sys.argv[1]))); print(s.connect_ex(("127.0.0.1", '
+        + 'int(sys.argv[2]))))', String(localPort), String(smtpPort)], { encoding: 'utf8' });
+      assert.equal(decoy.stdout.trim(), String(constants.errno.EADDRNOTAVAIL));
+      const record = await find('127.0.0.1', client.localPort, '127.0.0.1', smtpPort);
+      assert.ok(record !== undefined && record !== 'failed');
+      assert.equal(record.processId, client.child.pid);
+      await finish(client);
+    });
+
     test('the counters count what was recorded and cut', () => {
       const counters = records.counters();
-      assert.equal(counters.recorded, 11, 'the connections above to the SMTP port');
+      assert.equal(counters.recorded, 16, 'the connections above to the SMTP port');
       assert.equal(counters.updates_failed, 0);
-      assert.equal(counters.paths_truncated, 1);
+      assert.equal(counters.paths_truncated, 0);
       assert.equal(counters.command_lines_unreadable, 0);
     });
   });

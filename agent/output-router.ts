@@ -8,6 +8,9 @@ import { SinkSet } from '../src/sinks/sink-set.js';
 /** How long the old sinks of a SIGHUP reload get to deliver before they are closed, ms. */
 const RELOAD_CLOSE_MS = 2_000;
 
+/** What SIGHUP does not change: the capture, and how processes are found, are set at start. */
+const RESTART_SECTIONS = ['capture', 'attribution'] as const;
+
 /**
  * The sinks of the running configuration, and what SIGHUP does to them: the configuration is
  * read again; a bad file is refused (logged) and the running one kept; output files are
@@ -45,8 +48,10 @@ export class OutputRouter {
       return;
     }
     this.log.level = next.logging.level;
-    if (JSON.stringify(next.capture) !== JSON.stringify(this.config.capture)) {
-      this.log.warn('capture settings changed: they apply when the sensor restarts');
+    for (const section of RESTART_SECTIONS) {
+      if (JSON.stringify(next[section]) !== JSON.stringify(this.config[section])) {
+        this.log.warn({ section }, 'settings changed that apply when the sensor restarts');
+      }
     }
     const outputsChanged = JSON.stringify([next.output, next.spool])
       !== JSON.stringify([this.config.output, this.config.spool]);

@@ -71,7 +71,8 @@ export const configSchema = z.strictObject({
     interface: z.string().min(1).default('any'),
     ports: z.array(port).min(1).default([25, 465, 587]),
     inbound: z.boolean().default(false),
-    buffer_mib: positiveInteger.max(4096).default(32),
+    // node_pcap takes the size in bytes as a 32-bit signed integer: 2,047 MiB is the most.
+    buffer_mib: positiveInteger.max(2047).default(32),
   }).prefault({}),
   attribution: z.strictObject({
     enabled: z.boolean().default(true),

@@ -151,6 +151,20 @@ describe('smtp-sensor command line', () => {
     assert.match(stderr, new RegExp(`"packets":3,"bytes_not_read":${unread},`));
   });
 
+  test('the README\'s sample event is the one replaying its sample capture gives', () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const sample = /```json\n(\{\n  "event_simpleName": "SmtpCommand"[^`]*\})\n```/.exec(readme);
+    assert.ok(sample, 'the README has a sample SmtpCommand event');
+    const shown = JSON.parse(sample[1]) as { id: string };
+    const capture = join(ROOT, 'test/fixtures/recorded/swaks-pipeline.pcap');
+    const events = sensor('replay', capture).stdout.trim().split('\n')
+      .map((line) => JSON.parse(line) as { id: string });
+    const replayed = events.find((event) => event.id === shown.id);
+    // The host fields are this machine's; the README shows the recording machine's.
+    const hostFields = { aid: '', ComputerName: '' };
+    assert.deepEqual({ ...replayed, ...hostFields }, { ...shown, ...hostFields });
+  });
+
   test('several files, one missing: nothing is replayed, exit 2', () => {
     const capture = join(ROOT, 'test/fixtures/recorded/swaks-pipeline.pcap');
     const { code, stdout, stderr } = sensor('replay', capture, join(scratch, 'missing.pcap'));

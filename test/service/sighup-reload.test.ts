@@ -127,6 +127,22 @@ describe('SIGHUP: the agent reopens its files and applies a new configuration',
         assert.deepEqual(verbs(readEventFile(path)), Array(SESSIONS).fill('MAIL'));
       });
 
+    test('a change to attribution is logged as waiting for a restart, and not applied',
+      { timeout: 60_000 }, async () => {
+        const { path, configPath, agent } = await agentWith(filteredFile(undefined));
+        const logsBefore = agent.logs.length;
+        writeConfig(configPath, { ...filteredFile(undefined)(path),
+          attribution: { connect_records: 'off' } });
+        await reload(agent, 'settings changed that apply when the sensor restarts');
+        const [warning] = logsWithMessage(agent,
+          'settings changed that apply when the sensor restarts', logsBefore);
+        assert.equal(warning.section, 'attribution');
+        await sendAndSee(agent, 'attribution-unchanged');
+        const run = await agent.stop();
+        const attribution = run.stopLog?.attribution as Record<string, unknown>;
+        assert.ok(Number(attribution.connect_record_hits) > 0, 'still in use after SIGHUP');
+      });
+
     test('outputs that cannot be opened are refused; the running ones keep working',
       { timeout: 60_000 }, async () => {
         const { folder, path, configPath, agent } = await agentWith(filteredFile(undefined));

@@ -7,6 +7,7 @@ export type AnomalyName =
   | 'tcp_gap'
   | 'unanchored_lines_dropped'
   | 'auth_exchange_uncertain'
+  | 'auth_lines_after_rejection'
   | 'reply_wait_overflow'
   | 'data_rejected_body_as_commands'
   | 'ambiguous_end_of_data'

@@ -142,6 +142,12 @@ export class SmtpSession {
   /** AUTH lines still expected when the server's replies are not in the capture. */
   private authLinesLeft = 0;
   /**
+   * After an AUTH the server refused: the lines its mechanism would have sent, which a client
+   * that does not wait for the 334 sends anyway. Lines that read as no SMTP verb among them are
+   * credentials, and are not reported.
+   */
+  private rejectedAuthLinesLeft = 0;
+  /**
    * Server bytes were lost during the AUTH exchange under way: a lost 334 shifts the count,
    * so client lines held when a reply ends the exchange may be credentials, not commands.
    */
@@ -484,6 +490,7 @@ export class SmtpSession {
     command.parse(line, start, end);
     this.checkAfterChunk(command.kind, time);
     this.pending.push(command.kind);
+    if (this.isRejectedAuthLine(command.kind, time)) return;
     if (truncated) this.stats.lines_too_long++;
     if (command.kind === Kind.UNKNOWN && this.isNotSmtp(line, start, end, truncated, time)) {
       this.stats.not_smtp_lines++;
@@ -492,6 +499,25 @@ export class SmtpSession {
     if (command.kind !== Kind.UNKNOWN) this.verbSeen = true;
     this.report(command, truncated, time);
     this.afterCommand(command, time);
+  }
+
+  /**
+   * A line of no SMTP verb right after a refused AUTH: the client sent its credentials without
+   * waiting for the server's 334 (a script that writes its whole dialogue at once). The server
+   * answers it as an unknown command, but it is a credential: counted, never reported. A line
+   * with a verb ends this: the client is sending commands.
+   */
+  private isRejectedAuthLine(kind: number, time: number): boolean {
+    if (this.rejectedAuthLinesLeft === 0) return false;
+    if (kind !== Kind.UNKNOWN) {
+      this.rejectedAuthLinesLeft = 0;
+      return false;
+    }
+    this.rejectedAuthLinesLeft--;
+    this.stats.auth_continuation_lines++;
+    this.sink.anomaly('auth_lines_after_rejection', 'a client line after a refused AUTH read '
+      + 'as no command: taken for a credential, not reported', time);
+    return true;
   }
 
   private report(command: CommandLine, truncated: boolean, time: number): void {
@@ -690,6 +716,7 @@ export class SmtpSession {
     if (this.mode === ClientMode.AfterStartTls) this.stats.starttls_sessions++;
     const held = this.held;
     const authEnded = this.mode === ClientMode.Commands && this.awaitsAuthReply();
+    if (authEnded && code >= 0) this.rejectedAuthLinesLeft = this.authLinesLeft;
     if (authEnded && this.authRepliesLost) {
       // A 334 lost with the server's bytes shifts the count: what the client sent before the
       // reply that ended the exchange was its last credentials, and what comes after is

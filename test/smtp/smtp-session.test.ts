@@ -105,6 +105,30 @@ const scenarios: Scenario[] = [
     expected: ['AUTH AUTH CRAM-MD5', 'QUIT QUIT'],
   },
   {
+    // A script that writes its dialogue without waiting; the server, which offers no AUTH,
+    // answers each credential as an unknown command: they must still not be reported.
+    name: 'AUTH LOGIN refused, its two credentials sent at once anyway: not commands',
+    steps: [BANNER, ['c', 'EHLO c\r\n'], EHLO_REPLY, ['c', 'AUTH LOGIN\r\nYm9i\r\nc2VjcmV0\r\n'],
+      ['s', '502 not implemented\r\n500 unknown\r\n500 unknown\r\n'], ['c', 'QUIT\r\n']],
+    expected: ['EHLO EHLO c', 'AUTH AUTH LOGIN', '!auth_lines_after_rejection',
+      '!auth_lines_after_rejection', 'QUIT QUIT'],
+  },
+  {
+    name: 'AUTH LOGIN refused, then its credentials after the refusal: not commands either',
+    steps: [BANNER, ['c', 'AUTH LOGIN\r\n'], ['s', '502 not implemented\r\n'],
+      ['c', 'Ym9i\r\n'], ['s', '500 unknown\r\n'], ['c', 'c2VjcmV0\r\n'],
+      ['s', '500 unknown\r\n'], ['c', 'NOOP\r\n']],
+    expected: ['AUTH AUTH LOGIN', '!auth_lines_after_rejection', '!auth_lines_after_rejection',
+      'NOOP NOOP'],
+  },
+  {
+    // The server read what followed the refused AUTH as commands: a command stays reported.
+    name: 'AUTH PLAIN refused, a MAIL pipelined after it: MAIL is a command',
+    steps: [BANNER, ['c', 'AUTH PLAIN\r\nMAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\n'],
+      ['s', '504 unrecognized\r\n250 ok\r\n250 ok\r\n']],
+    expected: ['AUTH AUTH PLAIN', 'MAIL MAIL FROM:<a@x>', 'RCPT RCPT TO:<b@y>'],
+  },
+  {
     name: 'AUTH cancelled with * (RFC 4954 section 4)',
     steps: [BANNER, ['c', 'AUTH LOGIN\r\n'], ['s', '334 VXNlcm5hbWU6\r\n'], ['c', '*\r\n'],
       ['s', '501 cancelled\r\n'], ['c', 'NOOP\r\n']],

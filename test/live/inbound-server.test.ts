@@ -129,6 +129,36 @@ describe('live capture: inbound connections to a local server (--inbound)',
           'the connection was captured, and left out as inbound');
       });
 
+    test('a client in the sensor\'s own PID namespace is named, with its pid there',
+      async () => {
+        const { sensor, port } = await isolatedSensor(false);
+        const ehloName = 'inside-pid-namespace.example';
+        const pythonArgv = sendOneMessageArgv(remote!.hostAddress, port, ehloName,
+          PAUSE_SECONDS);
+        // Into the sensor's PID and mount namespaces (its /proc), and the remote's network.
+        const argv = ['nsenter', `--target=${sensor.sensorPid}`, '--pid', '--mount',
+          `--net=/run/netns/${remote!.name}`, ...pythonArgv];
+        const client = await children.run(argv[0], argv.slice(1),
+          { timeoutMs: CLIENT_TIMEOUT_MS });
+        assert.equal(client.exitCode, 0, client.stderr);
+        const self = parseSelfReport(client.stdout);
+        await sensor.waitFor(() => quitReported(ehloName)(sensor.events), EVENT_TIMEOUT_MS,
+          `QUIT of ${ehloName}`);
+        const run = await sensor.stop();
+        const [session] = sessionsGreetingAs(run.events, ehloName);
+        assertEveryCommandNames(session, {
+          ContextProcessId: String(self.pid),
+          ParentProcessId: '0', // nsenter, outside the namespace
+          UserId: '0',
+          UserName: 'root',
+          ImageFileName: realpathSync(SYSTEM_PYTHON),
+          CommandLine: pythonArgv.join(' '),
+          ConnectionDirection: '0',
+        });
+        const records = attributionCounter(run, 'connect_records') as Record<string, number>;
+        assert.equal(records.recorded, 1);
+      });
+
     test('with --inbound: a client the sensor can see (in a namespace) is reported once, '
       + 'as outbound, with the client process', async (t) => {
       const server = await startSmtpServer(children, { host: remote!.hostAddress });

@@ -9,6 +9,7 @@
       "sources": ["connect_owner.c"],
       "cflags": ["-std=c11", "-Wall", "-Wextra", "-Werror"],
       "defines": ["NAPI_VERSION=8"],
+      "include_dirs": [".."],
       "libraries": ["-lbpf"],
       "actions": [
         {

@@ -36,6 +36,7 @@
 #include <bpf/libbpf.h>
 #include <node_api.h>
 #include "connect_owner.h"
+#include "node_api_arguments.h"
 
 #define IPV4_BYTES 4
 #define IPV6_BYTES 16
@@ -174,22 +175,6 @@ static int read_counters(const struct connect_owner_state *state, double *result
 }
 
 /* Node-API glue. Argument checks throw: a wrong argument is a programmer error. */
-
-static int typed_array(napi_env env, napi_value value, napi_typedarray_type type,
-                       void **data, size_t *length) {
-  bool is_typed_array = false;
-  napi_typedarray_type actual;
-  if (napi_is_typedarray(env, value, &is_typed_array) != napi_ok || !is_typed_array) return 0;
-  if (napi_get_typedarray_info(env, value, &actual, length, data, NULL, NULL) != napi_ok) return 0;
-  return actual == type;
-}
-
-static int port(napi_env env, napi_value value, uint16_t *out) {
-  uint32_t number;
-  if (napi_get_value_uint32(env, value, &number) != napi_ok || number > 0xffff) return 0;
-  *out = (uint16_t)number;
-  return 1;
-}
 
 static napi_value errno_value(napi_env env, int error) {
   napi_value value;

@@ -6,7 +6,8 @@
       "target_name": "sock_diag",
       "sources": ["sock_diag.c"],
       "cflags": ["-std=c11", "-Wall", "-Wextra", "-Werror"],
-      "defines": ["NAPI_VERSION=8"]
+      "defines": ["NAPI_VERSION=8"],
+      "include_dirs": [".."]
     }
   ]
 }

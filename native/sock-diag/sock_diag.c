@@ -39,6 +39,7 @@
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
 #include <node_api.h>
+#include "node_api_arguments.h"
 
 /*
  * A reply is one nlmsghdr and inet_diag_msg (88 bytes: no extension is asked for), or an
@@ -265,22 +266,6 @@ static int look_up_listener(struct sock_diag_state *state, int family, const uin
 }
 
 /* Node-API glue. Argument checks throw: a wrong argument is a programmer error. */
-
-static int typed_array(napi_env env, napi_value value, napi_typedarray_type type,
-                       void **data, size_t *length) {
-  bool is_typed_array = false;
-  napi_typedarray_type actual;
-  if (napi_is_typedarray(env, value, &is_typed_array) != napi_ok || !is_typed_array) return 0;
-  if (napi_get_typedarray_info(env, value, &actual, length, data, NULL, NULL) != napi_ok) return 0;
-  return actual == type;
-}
-
-static int port(napi_env env, napi_value value, uint16_t *out) {
-  uint32_t number;
-  if (napi_get_value_uint32(env, value, &number) != napi_ok || number > 0xffff) return 0;
-  *out = (uint16_t)number;
-  return 1;
-}
 
 static napi_value look_up_export(napi_env env, napi_callback_info info) {
   size_t argc = 6;

@@ -293,17 +293,18 @@ describe('ConnectRecords: the kernel records who connected, on this machine\'s k
         await finish(client);
       });
 
-    test('a program run from a memfd (fileless): named as /proc names it, /memfd:NAME', async () => {
-      const script = 'import os,sys; fd=os.memfd_create("mailer"); '
-        + 'os.write(fd, open("/usr/bin/python3.11","rb").read()); '
-        + 'os.execv(f"/proc/self/fd/{fd}", ["mailer"] + sys.argv[1:])';
-      const client = await connectClient('127.0.0.1', smtpPort, [PYTHON, '-c', script]);
-      const record = await find('127.0.0.1', client.localPort, '127.0.0.1', smtpPort);
-      assert.ok(record !== undefined && record !== 'failed');
-      assert.equal(record.imageFileName, '/memfd:mailer');
-      assert.deepEqual(recordView(record), procView(client.child.pid!));
-      await finish(client);
-    });
+    test('a program run from a memfd (fileless): named as /proc names it, /memfd:NAME',
+      async () => {
+        const script = 'import os,sys; fd=os.memfd_create("mailer"); '
+          + 'os.write(fd, open("/usr/bin/python3.11","rb").read()); '
+          + 'os.execv(f"/proc/self/fd/{fd}", ["mailer"] + sys.argv[1:])';
+        const client = await connectClient('127.0.0.1', smtpPort, [PYTHON, '-c', script]);
+        const record = await find('127.0.0.1', client.localPort, '127.0.0.1', smtpPort);
+        assert.ok(record !== undefined && record !== 'failed');
+        assert.equal(record.imageFileName, '/memfd:mailer');
+        assert.deepEqual(recordView(record), procView(client.child.pid!));
+        await finish(client);
+      });
 
     test('a title written over argv ($0 in perl): the command line is the title, as in /proc',
       async () => {

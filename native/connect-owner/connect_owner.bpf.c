@@ -385,10 +385,9 @@ static __u32 read_command_line(struct task_struct *task, struct connect_record *
 }
 
 /*
- * The calling process, as the sensor's /proc would show it now, kept under the socket's address.
- * A process the sensor cannot see (outside its PID namespace) is kept as process id 0, which
- * user space takes for no record: it must still replace the record of an earlier connection on
- * the same four-tuple.
+ * The calling process, as the sensor's /proc would show it now, kept under the socket's address
+ * until its SYN is sent. Nothing for a process the sensor cannot see (outside the PID namespace
+ * of its /proc): its connections are no one's the sensor could name.
  */
 static void record_connecting_process(struct sock *sk, const struct connect_filter *filter) {
   __u32 zero = 0;
@@ -397,21 +396,19 @@ static void record_connecting_process(struct sock *sk, const struct connect_filt
   struct task_struct *task = (void *)bpf_get_current_task();
   struct task_struct *leader = BPF_CORE_READ(task, group_leader);
   if (!record) return;
-  record->flags = 0;
-  record->path_length = 0;
-  record->command_line_length = 0;
   record->process_id = pid_in_namespace(leader, filter);
   if (record->process_id == 0) {
     count(CONNECT_COUNTER_OUTSIDE_PID_NAMESPACE);
-  } else {
-    /* PPid is the parent's thread group id, task_tgid_nr_ns(real_parent) in /proc. */
-    record->parent_process_id =
-      pid_in_namespace(BPF_CORE_READ(leader, real_parent, group_leader), filter);
-    record->user_id = (__u32)bpf_get_current_uid_gid();
-    record->start_time_ns = BPF_CORE_READ(leader, start_boottime);
-    record->path_length = read_executable_path(task, record);
-    record->command_line_length = read_command_line(task, record);
+    return;
   }
+  record->flags = 0;
+  /* PPid is the parent's thread group id, task_tgid_nr_ns(real_parent) in /proc. */
+  record->parent_process_id =
+    pid_in_namespace(BPF_CORE_READ(leader, real_parent, group_leader), filter);
+  record->user_id = (__u32)bpf_get_current_uid_gid();
+  record->start_time_ns = BPF_CORE_READ(leader, start_boottime);
+  record->path_length = read_executable_path(task, record);
+  record->command_line_length = read_command_line(task, record);
   if (bpf_map_update_elem(&connecting_sockets, &socket, record, BPF_NOEXIST) == 0) {
     __sync_fetch_and_add(&sockets_connecting, 1);
   } else if (bpf_map_update_elem(&connecting_sockets, &socket, record, BPF_ANY) != 0) {
@@ -486,7 +483,7 @@ int record_syn(unsigned long long *context) {
     return 0;
   }
   if (bpf_map_update_elem(&connect_records, &key, record, BPF_ANY) == 0) {
-    if (record->process_id != 0) count(CONNECT_COUNTER_RECORDED);
+    count(CONNECT_COUNTER_RECORDED);
   } else {
     count(CONNECT_COUNTER_UPDATES_FAILED);
   }

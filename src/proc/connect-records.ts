@@ -113,8 +113,9 @@ function loadAddon(): ConnectOwnerAddon | Error {
  * for a sensor in a container of its own) is as unknown to the records as to /proc.
  *
  * One per process: the addon holds one program per Node thread, and open() replaces it.
- * Sockets of every network namespace are recorded; the four-tuple is the key, so two
- * namespaces using the same four-tuple at once share one record (the later connection's).
+ * Sockets of every network namespace are recorded, keyed by four-tuple and the sequence number
+ * of their SYN, so that connections on one four-tuple (in two namespaces, or one after the
+ * other) never share a record.
  */
 export class ConnectRecords implements ConnectRecordSource {
   private readonly record = Buffer.alloc(RECORD_BYTES);
@@ -131,7 +132,9 @@ export class ConnectRecords implements ConnectRecordSource {
    */
   static open(ports: readonly number[]): ConnectRecords {
     const addon = loadAddon();
-    if (endianness() !== 'LE') throw unavailable('records are decoded on little-endian hosts only');
+    if (endianness() !== 'LE') {
+      throw unavailable('records are decoded on little-endian hosts only');
+    }
     if (addon instanceof Error) {
       throw unavailable(`the connect-owner addon cannot be loaded (${addon.message})`);
     }
@@ -149,8 +152,7 @@ export class ConnectRecords implements ConnectRecordSource {
     const error = this.addon.lookUp(tuple.family, tuple.localAddressBytes, tuple.localPort,
       tuple.remoteAddressBytes, tuple.remotePort, initialSequence, this.record);
     if (error !== 0) return error === constants.errno.ENOENT ? undefined : 'failed';
-    // Process id 0: connected by a process outside the sensor's PID namespace.
-    return this.record.readUInt32LE(PROCESS_ID) === 0 ? undefined : decodeRecord(this.record);
+    return decodeRecord(this.record);
   }
 
   counters(): ConnectRecordCounters {

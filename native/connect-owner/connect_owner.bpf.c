@@ -29,6 +29,7 @@
 #include <bpf/bpf_core_read.h>
 #include "connect_owner.h"
 
+#define EEXIST 17
 #define AF_INET 2
 #define AF_INET6 10
 #define IPPROTO_TCP 6
@@ -482,10 +483,18 @@ int record_syn(unsigned long long *context) {
       || key.local_port == 0) {
     return 0;
   }
-  if (bpf_map_update_elem(&connect_records, &key, record, BPF_ANY) == 0) {
+  /*
+   * The first record of a connection stays: a SYN on the same four-tuple with the same
+   * sequence number is not a new connection but a forgery (TCP_REPAIR sets the sequence number,
+   * and a user may do that in a network namespace of their own), made after the real SYN was
+   * seen, since its sequence number cannot be known before.
+   */
+  long stored = bpf_map_update_elem(&connect_records, &key, record, BPF_NOEXIST);
+  if (stored == 0) {
     count(CONNECT_COUNTER_RECORDED);
   } else {
-    count(CONNECT_COUNTER_UPDATES_FAILED);
+    count(stored == -EEXIST ? CONNECT_COUNTER_DUPLICATE_CONNECTIONS
+                            : CONNECT_COUNTER_UPDATES_FAILED);
   }
   forget_connecting(socket);
   return 0;

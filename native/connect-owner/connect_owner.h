@@ -36,7 +36,9 @@
 #define CONNECT_COUNTER_COMMAND_LINES_UNREADABLE 3
 /* Connections by processes outside the sensor's PID namespace: not recorded. */
 #define CONNECT_COUNTER_OUTSIDE_PID_NAMESPACE 4
-#define CONNECT_COUNTER_COUNT 5
+/* SYNs of a four-tuple and sequence number already recorded: forged, and not recorded. */
+#define CONNECT_COUNTER_DUPLICATE_CONNECTIONS 5
+#define CONNECT_COUNTER_COUNT 6
 
 /*
  * family 4 or 6; addresses in network order, an IPv4 one in the first 4 bytes; ports and the

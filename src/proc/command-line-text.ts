@@ -14,3 +14,18 @@ export function commandLineText(bytes: Buffer, length: number): string {
   for (let index = 0; index < end; index++) if (bytes[index] === NUL) bytes[index] = SPACE;
   return bytes.toString('utf8', 0, end);
 }
+
+/**
+ * `length` less the bytes of a UTF-8 character the cut left incomplete at the end, so that a
+ * cut command line does not end in U+FFFD (RFC 3629 section 3: a lead byte says how many
+ * continuation bytes, 10xxxxxx, follow).
+ */
+export function wholeCharactersLength(bytes: Buffer, length: number): number {
+  for (let back = 1; back <= 4 && back <= length; back++) {
+    const byte = bytes[length - back];
+    if ((byte & 0xc0) === 0x80) continue;
+    const needed = byte >= 0xf0 ? 4 : byte >= 0xe0 ? 3 : byte >= 0xc0 ? 2 : 1;
+    return needed > back ? length - back : length;
+  }
+  return length;
+}

@@ -2,7 +2,7 @@ import { statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { constants, endianness } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { commandLineText } from './command-line-text.js';
+import { commandLineText, wholeCharactersLength } from './command-line-text.js';
 import { ProcError } from './proc-error.js';
 import type { TcpTuple } from './tcp-tuple.js';
 
@@ -85,6 +85,11 @@ export interface ConnectRecordCounters {
   command_lines_unreadable: number;
   /** Connections by processes the sensor cannot see (outside its PID namespace): skipped. */
   outside_pid_namespace: number;
+  /**
+   * SYNs on a four-tuple with a sequence number already recorded: a forged SYN (TCP_REPAIR
+   * chooses the sequence number), not recorded. Should stay 0.
+   */
+  duplicate_connections: number;
 }
 
 /** Loaded at most once per process: undefined until tried, else the addon or why not. */
@@ -164,6 +169,7 @@ export class ConnectRecords implements ConnectRecordSource {
       paths_truncated: values[2],
       command_lines_unreadable: values[3],
       outside_pid_namespace: values[4],
+      duplicate_connections: values[5],
     };
   }
 
@@ -220,19 +226,4 @@ function decodeRecord(record: Buffer): ConnectRecord {
     commandLineTruncated: (flags & COMMAND_LINE_TRUNCATED) !== 0,
     commandLineUnreadable: (flags & COMMAND_LINE_UNREADABLE) !== 0,
   };
-}
-
-/**
- * `length` less the bytes of a UTF-8 character the cut left incomplete at the end, so that a
- * cut command line does not end in U+FFFD (RFC 3629 section 3: a lead byte says how many
- * continuation bytes, 10xxxxxx, follow).
- */
-function wholeCharactersLength(bytes: Buffer, length: number): number {
-  for (let back = 1; back <= 4 && back <= length; back++) {
-    const byte = bytes[length - back];
-    if ((byte & 0xc0) === 0x80) continue;
-    const needed = byte >= 0xf0 ? 4 : byte >= 0xe0 ? 3 : byte >= 0xc0 ? 2 : 1;
-    return needed > back ? length - back : length;
-  }
-  return length;
 }

@@ -1,5 +1,5 @@
 import { readlinkSync } from 'node:fs';
-import { commandLineText } from './command-line-text.js';
+import { commandLineText, wholeCharactersLength } from './command-line-text.js';
 import { ProcFileReader } from './proc-file-reader.js';
 import type { ProcessInfo } from './process-info.js';
 import type { SocketOwnerStats } from './socket-owner-stats.js';
@@ -62,8 +62,9 @@ export class ProcessDetailsReader {
   private readCommandLine(folder: string): string {
     const bytes = this.commandLineReader.read(`${folder}/cmdline`);
     if (bytes === undefined) return '';
-    if (this.commandLineReader.truncated) this.stats.command_lines_truncated++;
-    return commandLineText(bytes, bytes.length);
+    if (!this.commandLineReader.truncated) return commandLineText(bytes, bytes.length);
+    this.stats.command_lines_truncated++;
+    return commandLineText(bytes, wholeCharactersLength(bytes, bytes.length));
   }
 }
 

@@ -47,6 +47,8 @@ export interface SocketOwnerResolverOptions {
  * mail hosts on (x86, arm64, ppc64le, s390x); a record's start time is in ns.
  */
 const NANOSECONDS_PER_TICK = 10_000_000;
+/** Before the end of a path the kernel cut: it is not the whole path. */
+const CUT_PATH_MARK = '...';
 /** /proc/PID/stat is under 400 bytes; a long comm cannot make it longer than this. */
 const MAX_STAT_BYTES = 1024;
 
@@ -152,10 +154,10 @@ export class SocketOwnerResolver {
 
   /**
    * The process that owns the socket of the connection (the local side is the client), or
-   * UNKNOWN_PROCESS: the connect record's process when there is one, else /proc's owner.
-   * `clientInitialSequence` is the sequence number of the client's SYN, which tells the
-   * connection's record from those of other connections on the same four-tuple; without it
-   * (a connection captured after its SYN) only /proc is asked. Addresses are IPv4 or IPv6 text
+   * UNKNOWN_PROCESS. With connect records and `clientInitialSequence`, the sequence number of
+   * the client's SYN (which tells the connection's record from those of other connections on
+   * the same four-tuple), the record's process, or none; otherwise (no records, or a
+   * connection captured after its SYN) /proc's owner. Addresses are IPv4 or IPv6 text
    * as the capture saw them; an IPv4 connection is also found when an IPv6 socket holds it as
    * IPv4-mapped addresses.
    */
@@ -166,10 +168,13 @@ export class SocketOwnerResolver {
     const started = this.elapsedClock();
     const tuple = this.parse(localAddress, localPort, remoteAddress, remotePort);
     if (tuple === undefined) return this.count(UNKNOWN_PROCESS, started);
-    const recorded = clientInitialSequence === undefined ? UNKNOWN_PROCESS
-      : this.recordedConnector(tuple, clientInitialSequence);
-    return this.count(recorded !== UNKNOWN_PROCESS ? recorded
-      : this.lookUpConnection(tuple, now), started);
+    if (clientInitialSequence === undefined || this.connectRecords === undefined) {
+      return this.count(this.lookUpConnection(tuple, now), started);
+    }
+    // No record for a connection the records could have seen is no owner: its record was
+    // dropped (a flood of connections can push it out) or its process is one the sensor
+    // cannot see, and /proc would name whoever holds the four-tuple now, not who sent the SYN.
+    return this.count(this.recordedConnector(tuple, clientInitialSequence), started);
   }
 
   /**
@@ -281,24 +286,27 @@ export class SocketOwnerResolver {
       return UNKNOWN_PROCESS;
     }
     this.stats.connect_record_hits++;
+    // Longer than PATH_MAX, which /proc cannot show either: its end, marked as a part.
+    if (record.pathTruncated) this.stats.image_file_names_truncated++;
     const userId = String(record.userId);
-    const process = {
+    const process: ProcessInfo = {
       processId: String(record.processId),
       parentProcessId: String(record.parentProcessId),
       userId,
       userName: this.users.nameOf(userId),
-      imageFileName: record.imageFileName,
+      imageFileName: record.pathTruncated ? `${CUT_PATH_MARK}${record.imageFileName}`
+        : record.imageFileName,
       commandLine: record.commandLine,
     };
-    return record.pathTruncated || record.commandLineTruncated
-      ? this.completedFromProc(record, process) : process;
+    return record.commandLineTruncated ? this.completedFromProc(record, process) : process;
   }
 
   /**
-   * A record whose path or command line the kernel cut, completed from /proc while its process
-   * still runs (the same pid and start time): /proc has the whole path, and command lines up to
-   * maxCommandLineBytes. Counted in connect_records_completed; what stays cut is counted with
-   * the other cut paths and command lines.
+   * A record whose command line the kernel cut, completed from /proc while its process still
+   * runs the same program: the same pid and start time, the same executable, and a command
+   * line that starts with the record's (an exec or a new title since would mix two programs in
+   * one event). /proc has up to maxCommandLineBytes. Counted in connect_records_completed, or
+   * with the other cut command lines.
    */
   private completedFromProc(record: ConnectRecord, process: ProcessInfo): ProcessInfo {
     const stat = this.statReader.read(`${this.procRoot}/${record.processId}/stat`);
@@ -306,18 +314,14 @@ export class SocketOwnerResolver {
     const recordedTicks = Math.floor(Number(record.startTimeNs) / NANOSECONDS_PER_TICK);
     const now = running?.startTime === recordedTicks
       ? this.details.read(record.processId) : UNKNOWN_PROCESS;
-    const imageFileName = record.pathTruncated && now.imageFileName !== ''
-      ? now.imageFileName : process.imageFileName;
-    const commandLine = record.commandLineTruncated && now.commandLine !== ''
-      ? now.commandLine : process.commandLine;
-    if (now !== UNKNOWN_PROCESS) this.stats.connect_records_completed++;
-    if (record.pathTruncated && imageFileName === process.imageFileName) {
-      this.stats.image_file_names_truncated++;
+    if (now.imageFileName === record.imageFileName
+      && now.commandLine.length > record.commandLine.length
+      && now.commandLine.startsWith(record.commandLine)) {
+      this.stats.connect_records_completed++;
+      return { ...process, commandLine: now.commandLine };
     }
-    if (record.commandLineTruncated && commandLine === process.commandLine) {
-      this.stats.command_lines_truncated++;
-    }
-    return { ...process, imageFileName, commandLine };
+    this.stats.command_lines_truncated++;
+    return process;
   }
 
   /**

@@ -80,8 +80,8 @@ export class SocketOwnerStats {
   full_scans_rate_limited = 0;
   /**
    * Client lookups answered by a kernel connect record (counted in hits), and those that found
-   * none and went on to /proc: connections made before the records were loaded, by a process
-   * outside the sensor's PID namespace, or that the records dropped.
+   * none (counted in misses; /proc is not asked): a process outside the sensor's PID
+   * namespace, or a record the kernel dropped.
    */
   connect_record_hits = 0;
   connect_record_misses = 0;

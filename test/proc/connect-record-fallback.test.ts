@@ -73,18 +73,23 @@ describe('SocketOwnerResolver with kernel connect records', () => {
     () => {
       const records = new RecordTable(new Map([[50000, PYTHON_RECORD]]));
       const resolver = new SocketOwnerResolver({ procRoot: proc.root, connectRecords: records });
-      assert.equal(resolver.resolve(CLIENT, 50000, SERVER, 25, NOW, SYN_SEQUENCE).processId, '4242',
+      assert.equal(resolver.resolve(CLIENT, 50000, SERVER, 25, NOW, SYN_SEQUENCE).processId,
+        '4242',
         'the record, though /proc shows swaks holding the socket now');
       assert.equal(resolver.stats.full_scans + resolver.stats.socket_table_reads
         + resolver.stats.processes_scanned, 0);
     });
 
-  test('without a record, /proc answers as without records', () => {
+  test('seen from its SYN but without a record: no process, and /proc is not asked', () => {
+    // Its record was pushed out, say: /proc would name whoever holds the four-tuple now.
     const records = new RecordTable(new Map());
     const resolver = new SocketOwnerResolver({ procRoot: proc.root, connectRecords: records });
-    assert.equal(resolver.resolve(CLIENT, 50000, SERVER, 25, NOW, SYN_SEQUENCE).processId, '601');
+    assert.equal(resolver.resolve(CLIENT, 50000, SERVER, 25, NOW, SYN_SEQUENCE),
+      UNKNOWN_PROCESS, 'though /proc shows swaks holding the four-tuple');
     assert.equal(records.asked.length, 1);
     assert.equal(resolver.stats.connect_record_misses, 1);
+    assert.equal(resolver.stats.processes_scanned + resolver.stats.sock_diag_lookups
+      + resolver.stats.socket_table_reads, 0);
   });
 
   test('no record, or a failed lookup: unknown, and counted', () => {
@@ -114,8 +119,8 @@ describe('SocketOwnerResolver with kernel connect records', () => {
     () => {
       const records = new RecordTable(new Map([[50000, PYTHON_RECORD]]));
       const resolver = new SocketOwnerResolver({ procRoot: proc.root, connectRecords: records });
-      assert.equal(resolver.resolve(CLIENT, 50000, SERVER, 25, NOW, SYN_SEQUENCE + 1).processId,
-        '601', '/proc\'s owner');
+      assert.equal(resolver.resolve(CLIENT, 50000, SERVER, 25, NOW, SYN_SEQUENCE + 1),
+        UNKNOWN_PROCESS, 'not the record, nor /proc\'s owner of the four-tuple now');
       assert.equal(resolver.stats.connect_record_misses, 1);
     });
 
@@ -134,14 +139,29 @@ describe('SocketOwnerResolver with kernel connect records', () => {
     const cut = { ...PYTHON_RECORD, commandLine: fullCommandLine.join(' ').slice(0, 4096),
       commandLineTruncated: true };
     const reused = { ...cut, startTimeNs: 99_000_000_000n };
+    const execedSince = { ...cut, imageFileName: '/usr/bin/perl' };
     const resolver = new SocketOwnerResolver({ procRoot: proc.root,
-      connectRecords: new RecordTable(new Map([[50001, cut], [50002, reused]])) });
+      connectRecords: new RecordTable(new Map([[50001, cut], [50002, reused],
+        [50003, execedSince]])) });
     const completed = resolver.resolve(CLIENT, 50001, SERVER, 25, NOW, SYN_SEQUENCE);
     assert.equal(completed.commandLine, fullCommandLine.join(' '));
     const stillCut = resolver.resolve(CLIENT, 50002, SERVER, 25, NOW, SYN_SEQUENCE);
     assert.equal(stillCut.commandLine.length, 4096, 'pid 4242 is another process by now');
+    const notMixed = resolver.resolve(CLIENT, 50003, SERVER, 25, NOW, SYN_SEQUENCE);
+    assert.deepEqual([notMixed.imageFileName, notMixed.commandLine.length],
+      ['/usr/bin/perl', 4096], 'another program runs in pid 4242 now: not mixed in');
     const { connect_records_completed, command_lines_truncated } = resolver.stats;
     assert.deepEqual({ connect_records_completed, command_lines_truncated },
-      { connect_records_completed: 1, command_lines_truncated: 1 });
+      { connect_records_completed: 1, command_lines_truncated: 2 });
+  });
+
+  test('a path longer than PATH_MAX: its end, marked as a part, and counted', () => {
+    const tail = `/${'d'.repeat(200)}/python`;
+    const resolver = new SocketOwnerResolver({ procRoot: proc.root,
+      connectRecords: new RecordTable(new Map([[50001,
+        { ...PYTHON_RECORD, imageFileName: tail, pathTruncated: true }]])) });
+    assert.equal(resolver.resolve(CLIENT, 50001, SERVER, 25, NOW, SYN_SEQUENCE).imageFileName,
+      `...${tail}`);
+    assert.equal(resolver.stats.image_file_names_truncated, 1);
   });
 });

@@ -343,6 +343,31 @@ describe('ConnectRecords: the kernel records who connected, on this machine\'s k
         await finish(second);
       });
 
+    test('a forged SYN (TCP_REPAIR) with the same four-tuple and sequence number, from '
+      + 'another network namespace, leaves the record alone and is counted', async () => {
+        const localPort = await freeLocalPort();
+        const client = await connectClient('127.0.0.1', smtpPort, [PYTHON, '-c', BOUND_CLIENT,
+          String(localPort)]);
+        const syn = await syns.get(smtpPort)!.sequenceOf('127.0.0.1', localPort);
+        const duplicatesBefore = records.counters().duplicate_connections;
+        // TCP_REPAIR (19), TCP_REPAIR_QUEUE (20) = TCP_SEND_QUEUE (2), TCP_QUEUE_SEQ (21):
+        // connect() then sends its SYN with that sequence number (tcp_v4_connect()).
+        const forger = 'import socket,struct,sys; s=socket.socket(); '
+          + 's.bind(("127.0.0.1", int(sys.argv[1]))); s.setsockopt(6, 19, 1); '
+          + 's.setsockopt(6, 20, 2); s.setsockopt(6, 21, int(sys.argv[3])); '
+          + 's.setsockopt(6, 19, 0); print(s.connect_ex(("127.0.0.1", int(sys.argv[2]))))';
+        const forged = spawnSync('unshare', ['--net', 'sh', '-c', 'ip link set lo up && exec '
+          + `${PYTHON} -c '${forger}' ${localPort} ${smtpPort} ${syn}`], { encoding: 'utf8' });
+        assert.equal(forged.status, 0, forged.stderr);
+        assert.equal(forged.stdout.trim(), String(constants.errno.ECONNREFUSED),
+          'its SYN was sent, and refused in its namespace');
+        const record = await find('127.0.0.1', client.localPort, '127.0.0.1', smtpPort);
+        assert.ok(record !== undefined && record !== 'failed');
+        assert.equal(record.processId, client.child.pid, 'the real client, not the forger');
+        assert.equal(records.counters().duplicate_connections, duplicatesBefore + 1);
+        await finish(client);
+      });
+
     test('a connect() that fails on a four-tuple in use leaves its record alone', async () => {
       const localPort = await freeLocalPort();
       const client = await connectClient('127.0.0.1', smtpPort, [PYTHON, '-c', BOUND_CLIENT,
@@ -361,7 +386,7 @@ describe('ConnectRecords: the kernel records who connected, on this machine\'s k
 
     test('the counters count what was recorded and cut', () => {
       const counters = records.counters();
-      assert.equal(counters.recorded, 16, 'the connections above to the SMTP port');
+      assert.equal(counters.recorded, 17, 'the connections above to the SMTP port');
       assert.equal(counters.updates_failed, 0);
       assert.equal(counters.paths_truncated, 0);
       assert.equal(counters.command_lines_unreadable, 0);

@@ -350,11 +350,12 @@ describe('ConnectRecords: the kernel records who connected, on this machine\'s k
           String(localPort)]);
         const syn = await syns.get(smtpPort)!.sequenceOf('127.0.0.1', localPort);
         const duplicatesBefore = records.counters().duplicate_connections;
-        // TCP_REPAIR (19), TCP_REPAIR_QUEUE (20) = TCP_SEND_QUEUE (2), TCP_QUEUE_SEQ (21):
-        // connect() then sends its SYN with that sequence number (tcp_v4_connect()).
+        // TCP_REPAIR (19), TCP_REPAIR_QUEUE (20) = TCP_SEND_QUEUE (2), TCP_QUEUE_SEQ (21), an
+        // unsigned 32-bit number (packed: Python's int form is signed): connect() then sends
+        // its SYN with that sequence number (tcp_v4_connect()).
         const forger = 'import socket,struct,sys; s=socket.socket(); '
           + 's.bind(("127.0.0.1", int(sys.argv[1]))); s.setsockopt(6, 19, 1); '
-          + 's.setsockopt(6, 20, 2); s.setsockopt(6, 21, int(sys.argv[3])); '
+          + 's.setsockopt(6, 20, 2); s.setsockopt(6, 21, struct.pack("I", int(sys.argv[3]))); '
           + 's.setsockopt(6, 19, 0); print(s.connect_ex(("127.0.0.1", int(sys.argv[2]))))';
         const forged = spawnSync('unshare', ['--net', 'sh', '-c', 'ip link set lo up && exec '
           + `${PYTHON} -c '${forger}' ${localPort} ${smtpPort} ${syn}`], { encoding: 'utf8' });

@@ -6,11 +6,6 @@ export interface AttributedConnection {
   /** 0: the client is local (outbound); 1: the server is local (inbound). */
   direction: 0 | 1;
   process: ProcessInfo;
-  /**
-   * Outbound, process not found: ask clientProcess() again at the first data, once the
-   * handshake is over.
-   */
-  awaitsClientProcess?: boolean;
 }
 
 /**
@@ -26,10 +21,4 @@ export interface ConnectionAttribution {
    * connection closed before that lookup is given the owner of its listening socket.
    */
   serverProcess(endpoints: ConnectionEndpoints, time: number): ProcessInfo;
-  /**
-   * Outbound connections whose client process was not found at the first packet
-   * (awaitsClientProcess), at the first bytes either side sends: the kernel's record of a
-   * connection still connecting at its first packet is there once its handshake is over.
-   */
-  clientProcess(endpoints: ConnectionEndpoints, time: number): ProcessInfo;
 }

@@ -19,8 +19,6 @@ export type CommandLineWriter = (builder: EventBuilder, connection: ConnectionCo
 export class FlowRecorder implements SmtpRecordSink {
   /** Inbound: the server process is looked up when the server first speaks. */
   awaitsServerProcess: boolean;
-  /** Outbound, client process not found at the first packet: asked again at the first data. */
-  awaitsClientProcess: boolean;
   /**
    * Made at the first byte either side sends: a flow that never carries data (a SYN of a port
    * scan or flood) costs its connection only, 800 bytes instead of 2.2 KB with the session.
@@ -36,10 +34,8 @@ export class FlowRecorder implements SmtpRecordSink {
     private readonly lineBudget: LineBudget,
     /** When set, commands go here instead of being built and emitted. */
     private readonly writeCommand?: CommandLineWriter,
-    awaitsClientProcess = false,
   ) {
     this.awaitsServerProcess = connection.direction === 1;
-    this.awaitsClientProcess = awaitsClientProcess;
   }
 
   /** The connection's SMTP session, started on first use. */

@@ -14,11 +14,6 @@ export class AttributionCounters {
   transit_connections_ignored = 0;
   /** Reported connections whose local process was not found: their process fields are "". */
   processes_not_found = 0;
-  /**
-   * Outbound connections whose process was found only at their first data, in the kernel
-   * connect records: events before that one (none, usually) have empty process fields.
-   */
-  late_attributions = 0;
 }
 
 /**
@@ -30,8 +25,8 @@ export class AttributionCounters {
  * even a sender that exits right after QUIT is found); the server's at its first bytes, when it
  * has accepted the connection, or, when the connection is already gone then (a remote client
  * that sends at once is done in milliseconds), as the owner of the listening socket
- * (SocketOwnerResolver.resolveServer, docs/process-attribution.md). A client not found at its
- * first packet is looked for again at the first data, in the kernel connect records only.
+ * (SocketOwnerResolver.resolveServer, docs/process-attribution.md). The kernel connect records
+ * of a client are there before its SYN can be captured, so one lookup at the SYN is all.
  */
 export class LiveAttribution implements ConnectionAttribution {
   readonly counters = new AttributionCounters();
@@ -52,11 +47,7 @@ export class LiveAttribution implements ConnectionAttribution {
     if (clientIsLocal || client !== UNKNOWN_PROCESS
       || this.resolver?.isNamespaceAddress(e.clientAddress, time) === true) {
       this.counters.outbound_connections++;
-      if (client !== UNKNOWN_PROCESS) return { direction: 0, process: client };
-      if (this.resolver?.hasConnectRecords === true && e.clientInitialSequence !== undefined) {
-        return { direction: 0, process: client, awaitsClientProcess: true };
-      }
-      this.counters.processes_not_found++;
+      if (client === UNKNOWN_PROCESS) this.counters.processes_not_found++;
       return { direction: 0, process: client };
     }
     if (!this.localAddresses.has(e.serverAddress, time)) {
@@ -69,16 +60,6 @@ export class LiveAttribution implements ConnectionAttribution {
     }
     this.counters.inbound_connections++;
     return { direction: 1, process: UNKNOWN_PROCESS };
-  }
-
-  /** The connection's record, asked again once its handshake is over (awaitsClientProcess). */
-  clientProcess(e: ConnectionEndpoints): ProcessInfo {
-    const client = e.clientInitialSequence === undefined ? UNKNOWN_PROCESS
-      : this.resolver?.resolveRecorded(e.clientAddress, e.clientPort, e.serverAddress,
-        e.serverPort, e.clientInitialSequence) ?? UNKNOWN_PROCESS;
-    if (client === UNKNOWN_PROCESS) this.counters.processes_not_found++;
-    else this.counters.late_attributions++;
-    return client;
   }
 
   serverProcess(e: ConnectionEndpoints, time: number): ProcessInfo {

@@ -13,8 +13,4 @@ export class ReplayAttribution implements ConnectionAttribution {
   serverProcess(_endpoints: ConnectionEndpoints): ProcessInfo {
     return UNKNOWN_PROCESS;
   }
-
-  clientProcess(_endpoints: ConnectionEndpoints): ProcessInfo {
-    return UNKNOWN_PROCESS;
-  }
 }

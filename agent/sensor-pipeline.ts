@@ -95,8 +95,7 @@ export class SensorPipeline implements StreamHandler<FlowRecorder | null> {
     const connection = new ConnectionContext(endpoints, attributed.direction,
       attributed.process, this.options.host);
     return new FlowRecorder(connection, this.builder, this.options.emit, this.smtpStats,
-      flow.sawHandshake, this.lineBudget, this.options.writeCommand,
-      attributed.awaitsClientProcess === true);
+      flow.sawHandshake, this.lineBudget, this.options.writeCommand);
   }
 
   onData(
@@ -105,7 +104,6 @@ export class SensorPipeline implements StreamHandler<FlowRecorder | null> {
   ): void {
     const recorder = flow.session;
     if (!recorder) return;
-    if (recorder.awaitsClientProcess) this.attributeClient(recorder, time);
     if (fromClient) {
       recorder.session.receiveClient(buf, start, end, time);
       return;
@@ -127,12 +125,6 @@ export class SensorPipeline implements StreamHandler<FlowRecorder | null> {
 
   onFlowClose(flow: TcpFlow<FlowRecorder | null>, _reason: string, time: number): void {
     flow.session?.end(time);
-  }
-
-  private attributeClient(recorder: FlowRecorder, time: number): void {
-    const connection = recorder.connection;
-    connection.process = this.options.attribution.clientProcess(connection.endpoints, time);
-    recorder.awaitsClientProcess = false;
   }
 
   private attributeServer(recorder: FlowRecorder, time: number): void {

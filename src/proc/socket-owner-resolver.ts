@@ -7,8 +7,6 @@ import { NetworkNamespaces } from './network-namespaces.js';
 import { ProcError } from './proc-error.js';
 import { DEFAULT_PROC_LIMITS, type ProcLimits } from './proc-limits.js';
 import { ProcessDetailsReader } from './process-details-reader.js';
-import { ProcFileReader } from './proc-file-reader.js';
-import { parseProcessStat } from './process-stat.js';
 import { type ProcessInfo, UNKNOWN_PROCESS } from './process-info.js';
 import { ANY_SOCKET, ProcessScanner } from './process-scanner.js';
 import { ScanBudget } from './scan-budget.js';
@@ -36,8 +34,8 @@ export interface SocketOwnerResolverOptions {
    */
   useSockDiag?: boolean;
   /**
-   * The kernel's records of which process connected each SMTP connection, asked when /proc
-   * shows no owner of a client socket. Default: none. The resolver does not close them.
+   * The kernel's records of which process connected each SMTP connection, asked instead of
+   * /proc for a client seen from its SYN. Default: none. The resolver does not close them.
    */
   connectRecords?: ConnectRecordSource;
 }
@@ -49,8 +47,6 @@ export interface SocketOwnerResolverOptions {
 const NANOSECONDS_PER_TICK = 10_000_000;
 /** Before the end of a path the kernel cut: it is not the whole path. */
 const CUT_PATH_MARK = '...';
-/** /proc/PID/stat is under 400 bytes; a long comm cannot make it longer than this. */
-const MAX_STAT_BYTES = 1024;
 
 /**
  * What a connection lookup returns when the connection has no socket a process could hold: not
@@ -97,8 +93,6 @@ export class SocketOwnerResolver {
   private readonly details: ProcessDetailsReader;
   private readonly users: UserNameTable;
   private readonly connectRecords: ConnectRecordSource | undefined;
-  private readonly procRoot: string;
-  private readonly statReader = new ProcFileReader(MAX_STAT_BYTES);
   private readonly elapsedClock: () => number;
   /**
    * A full scan is the only way to find a new socket of a long-running process that owned no
@@ -149,7 +143,6 @@ export class SocketOwnerResolver {
     this.details = new ProcessDetailsReader(procRoot, this.users, limits.maxCommandLineBytes,
       stats);
     this.connectRecords = options.connectRecords;
-    this.procRoot = procRoot;
   }
 
   /**
@@ -175,26 +168,6 @@ export class SocketOwnerResolver {
     // dropped (a flood of connections can push it out) or its process is one the sensor
     // cannot see, and /proc would name whoever holds the four-tuple now, not who sent the SYN.
     return this.count(this.recordedConnector(tuple, clientInitialSequence), started);
-  }
-
-  /**
-   * resolve() from the kernel connect records alone, reading /proc only to complete a cut
-   * record: for a client whose owner was not found at its first packet, asked again once its
-   * handshake is over.
-   */
-  resolveRecorded(
-    localAddress: string, localPort: number, remoteAddress: string, remotePort: number,
-    clientInitialSequence: number,
-  ): ProcessInfo {
-    const started = this.elapsedClock();
-    const tuple = this.parse(localAddress, localPort, remoteAddress, remotePort);
-    return this.count(tuple === undefined ? UNKNOWN_PROCESS
-      : this.recordedConnector(tuple, clientInitialSequence), started);
-  }
-
-  /** Whether resolveRecorded() can find anything: the resolver has connect records. */
-  get hasConnectRecords(): boolean {
-    return this.connectRecords !== undefined;
   }
 
   /**
@@ -309,10 +282,8 @@ export class SocketOwnerResolver {
    * with the other cut command lines.
    */
   private completedFromProc(record: ConnectRecord, process: ProcessInfo): ProcessInfo {
-    const stat = this.statReader.read(`${this.procRoot}/${record.processId}/stat`);
-    const running = stat === undefined ? undefined : parseProcessStat(stat);
     const recordedTicks = Math.floor(Number(record.startTimeNs) / NANOSECONDS_PER_TICK);
-    const now = running?.startTime === recordedTicks
+    const now = this.scanner.statIfSame(record.processId, recordedTicks) !== undefined
       ? this.details.read(record.processId) : UNKNOWN_PROCESS;
     if (now.imageFileName === record.imageFileName
       && now.commandLine.length > record.commandLine.length

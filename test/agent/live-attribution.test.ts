@@ -50,32 +50,6 @@ describe('LiveAttribution: which connections are the host\'s own', () => {
     });
   }
 
-  test('with connect records, a client unknown at the SYN is asked for again, then counted',
-    () => {
-      const withRecords = {
-        ...resolver,
-        hasConnectRecords: true,
-        resolveRecorded: (_address: string, port: number) =>
-          (port === 40002 ? PYTHON : UNKNOWN_PROCESS),
-      } as unknown as SocketOwnerResolver;
-      const attribution = new LiveAttribution(withRecords, hostAddresses, false);
-      const fromSyn = (port: number) => ({ ...connection(HOST, port, REMOTE),
-        clientInitialSequence: 1_000 });
-      const late = fromSyn(40002);
-      const unknown = fromSyn(40003);
-      assert.equal(attribution.atFirstPacket(late, 1)?.awaitsClientProcess, true);
-      assert.equal(attribution.atFirstPacket(unknown, 1)?.awaitsClientProcess, true);
-      assert.equal(attribution.counters.processes_not_found, 0, 'not yet: asked again later');
-      assert.equal(attribution.clientProcess(late).processId, '4242');
-      assert.equal(attribution.clientProcess(unknown), UNKNOWN_PROCESS);
-      // Captured after its SYN: no sequence number to find a record by, nothing to wait for.
-      const midstream = connection(HOST, 40004, REMOTE);
-      assert.equal(attribution.atFirstPacket(midstream, 1)?.awaitsClientProcess, undefined);
-      const { late_attributions, processes_not_found } = attribution.counters;
-      assert.deepEqual({ late_attributions, processes_not_found },
-        { late_attributions: 1, processes_not_found: 2 });
-    });
-
   test('unattributed outbound connections are counted', () => {
     const attribution = new LiveAttribution(resolver, hostAddresses, false);
     attribution.atFirstPacket(connection(CONTAINER, 40001, REMOTE), 1);

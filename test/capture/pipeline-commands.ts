@@ -1,7 +1,6 @@
 import { DEFAULT_REASSEMBLY_LIMITS } from '../../src/capture/reassembly-limits.js';
 import type { ReassemblyLimits } from '../../src/capture/reassembly-limits.js';
 import type { SensorEvent } from '../../src/events/sensor-event.js';
-import type { ConnectionAttribution } from '../../agent/connection-attribution.js';
 import { ReplayAttribution } from '../../agent/replay-attribution.js';
 import { SensorPipeline } from '../../agent/sensor-pipeline.js';
 import type { PcapFrame } from '../helpers/pcap-writer.js';
@@ -21,14 +20,13 @@ export interface PipelineRun {
  */
 export function runPipeline(
   frames: readonly PcapFrame[], linkType: number, limits: Partial<ReassemblyLimits> = {},
-  attribution: ConnectionAttribution = new ReplayAttribution(),
 ): PipelineRun {
   const events: SensorEvent[] = [];
   const pipeline = new SensorPipeline({
     ports: [25, 587],
     host: HOST,
     limits: { ...DEFAULT_REASSEMBLY_LIMITS, ...limits },
-    attribution,
+    attribution: new ReplayAttribution(),
     emit: (event) => events.push(event),
   });
   const header = Buffer.alloc(HEADER_BYTES);

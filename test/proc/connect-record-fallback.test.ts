@@ -102,19 +102,6 @@ describe('SocketOwnerResolver with kernel connect records', () => {
       { misses: 2, connect_record_misses: 2, connect_record_errors: 1 });
   });
 
-  test('resolveRecorded reads the records only, nothing in /proc', () => {
-    const records = new RecordTable(new Map([[50001, PYTHON_RECORD]]));
-    const resolver = new SocketOwnerResolver({ procRoot: proc.root, connectRecords: records });
-    assert.equal(resolver.resolveRecorded(CLIENT, 50001, SERVER, 25, SYN_SEQUENCE).processId,
-      '4242');
-    assert.equal(resolver.resolveRecorded(CLIENT, 50000, SERVER, 25, SYN_SEQUENCE), UNKNOWN_PROCESS,
-      'no record: unknown, though /proc would name swaks');
-    assert.equal(resolver.stats.full_scans + resolver.stats.socket_table_reads
-      + resolver.stats.processes_scanned, 0);
-    assert.equal(resolver.hasConnectRecords, true);
-    assert.equal(new SocketOwnerResolver({ procRoot: proc.root }).hasConnectRecords, false);
-  });
-
   test('another SYN on the same four-tuple is another connection: its record is not taken',
     () => {
       const records = new RecordTable(new Map([[50000, PYTHON_RECORD]]));
